@@ -1,0 +1,3 @@
+from .discriminators import *  # noqa: F401,F403
+from .generators import *  # noqa: F401,F403
+from .heads import *  # noqa: F401,F403

@@ -1,0 +1,121 @@
+"""tools/train.py, tools/test.py and tools/dist_train.sh on a stock MMPretrain config."""
+import json
+import os.path as osp
+import sys
+
+import pytest
+import torch
+from conftest import ROOT, python_tool, run_tool
+
+HELPERS = osp.join(ROOT, 'tests', 'helpers')
+
+# A stock MMPretrain config, inherited as a user would, pointed at a tiny image folder.
+CONFIG = '''
+_base_ = 'mmpretrain::resnet/resnet18_8xb16_cifar10.py'
+custom_imports = dict(imports=['mmtlgan', 'record_hook'], allow_failed_imports=False)
+data_root = {data_root!r}
+pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='RandomCrop', crop_size=32, padding=4),
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='PackInputs'),
+]
+test_pipeline = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
+train_dataloader = dict(
+    batch_size=8, num_workers=0,
+    dataset=dict(_delete_=True, type='CustomDataset', data_root=data_root,
+                 data_prefix='train', pipeline=pipeline))
+val_dataloader = dict(
+    batch_size=16, num_workers=0,
+    dataset=dict(_delete_=True, type='CustomDataset', data_root=data_root,
+                 data_prefix='test', pipeline=test_pipeline))
+test_dataloader = val_dataloader
+train_cfg = dict(max_epochs=1, val_interval=1)
+default_hooks = dict(logger=dict(interval=5), checkpoint=dict(interval=1))
+custom_hooks = [dict(type='RecordRunHook')]
+'''
+
+
+@pytest.fixture(scope='module')
+def config(tiny_cifar, tmp_path_factory) -> str:
+    path = tmp_path_factory.mktemp('cfg') / 'resnet18_tiny_cifar.py'
+    path.write_text(CONFIG.format(data_root=tiny_cifar))
+    return str(path)
+
+
+ENV = {'PYTHONPATH': HELPERS}
+
+
+def read_json(path: str) -> dict:
+    with open(path) as f:
+        return json.load(f)
+
+
+@pytest.fixture(scope='module')
+def trained(config, tmp_path_factory) -> str:
+    """One epoch through tools/train.py; returns the work dir."""
+    work_dir = str(tmp_path_factory.mktemp('train'))
+    python_tool('train.py', config, '--work-dir', work_dir, env=ENV)
+    return work_dir
+
+
+def test_train_one_epoch_writes_checkpoint(trained):
+    ckpt = torch.load(osp.join(trained, 'epoch_1.pth'), weights_only=True)
+    assert ckpt['meta']['epoch'] == 1
+    assert ckpt['meta']['iter'] == 10  # 80 images / batch 8
+    record = read_json(osp.join(trained, 'record_rank0.json'))
+    assert record['start']['epoch'] == 0 and record['start']['momentum_abs_sum'] == 0
+    assert len(record['paths']) == 80 and len(set(record['paths'])) == 80
+
+
+def test_resume_continues_epoch_and_optimizer(trained, config):
+    """--resume (torch 2.9.1, safe loading) carries the epoch, iter and momentum over."""
+    ckpt = torch.load(osp.join(trained, 'epoch_1.pth'), weights_only=True)
+    saved_momentum = sum(
+        float(s['momentum_buffer'].abs().sum())
+        for s in ckpt['optimizer']['state'].values())
+    assert saved_momentum > 0
+    python_tool('train.py', config, '--work-dir', trained, '--resume',
+                '--cfg-options', 'train_cfg.max_epochs=2', env=ENV)
+    start = read_json(osp.join(trained, 'record_rank0.json'))['start']
+    assert start['epoch'] == 1 and start['iter'] == 10
+    assert start['momentum_abs_sum'] == pytest.approx(saved_momentum, rel=1e-6)
+    ckpt2 = torch.load(osp.join(trained, 'epoch_2.pth'), weights_only=True)
+    assert ckpt2['meta']['epoch'] == 2 and ckpt2['meta']['iter'] == 20
+
+
+def test_resume_from_explicit_path(trained, config, tmp_path):
+    python_tool('train.py', config, '--work-dir', str(tmp_path),
+                '--resume', osp.join(trained, 'epoch_1.pth'),
+                '--cfg-options', 'train_cfg.max_epochs=2', env=ENV)
+    start = read_json(osp.join(str(tmp_path), 'record_rank0.json'))['start']
+    assert start['epoch'] == 1 and start['iter'] == 10
+
+
+def test_test_tool_reports_top1_of_the_checkpoint(trained, config, tmp_path):
+    """tools/test.py on the epoch-1 checkpoint gives the top-1 that validation logged."""
+    out = str(tmp_path / 'metrics.json')
+    proc = python_tool('test.py', config, osp.join(trained, 'epoch_1.pth'),
+                       '--work-dir', str(tmp_path), '--out', out, env=ENV)
+    metrics = read_json(out)
+    assert 'accuracy/top1' in proc.stdout + proc.stderr
+    assert 0 <= metrics['accuracy/top1'] <= 100
+    import glob
+    scalars = sorted(glob.glob(osp.join(trained, '*', 'vis_data', 'scalars.json')))[0]
+    with open(scalars) as f:
+        val_epoch1 = [json.loads(line) for line in f if 'accuracy/top1' in line][0]
+    assert metrics['accuracy/top1'] == pytest.approx(val_epoch1['accuracy/top1'])
+
+
+def test_dist_train_two_cpu_processes(config, tmp_path):
+    """dist_train.sh CONFIG 2 runs 2 gloo ranks on the CPU that see disjoint halves."""
+    work_dir = str(tmp_path)
+    run_tool(['bash', osp.join(ROOT, 'tools', 'dist_train.sh'), config, '2',
+              '--work-dir', work_dir],
+             env=dict(ENV, PORT='29517', PYTHON=sys.executable))
+    r0 = read_json(osp.join(work_dir, 'record_rank0.json'))['paths']
+    r1 = read_json(osp.join(work_dir, 'record_rank1.json'))['paths']
+    assert len(r0) == len(r1) == 40
+    assert not set(r0) & set(r1)
+    assert len(set(r0) | set(r1)) == 80
+    assert osp.isfile(osp.join(work_dir, 'epoch_1.pth'))
