@@ -89,12 +89,17 @@ def merge_train_args(cfg: Config,
         loader.update(cfg[field])
         if no_pin_memory:
             loader.pin_memory = False
-        if no_persistent_workers or loader.get('num_workers', 0) == 0:
+        if no_persistent_workers:
             loader.persistent_workers = False
         cfg[field] = loader
 
     if cfg_options is not None:
         cfg.merge_from_dict(cfg_options)
+    for field in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        # torch refuses persistent workers without workers (also when --cfg-options
+        # sets num_workers=0 without persistent_workers=False)
+        if cfg.get(field, None) is not None and cfg[field].get('num_workers', 0) == 0:
+            cfg[field].persistent_workers = False
     return cfg
 
 

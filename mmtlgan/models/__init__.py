@@ -1,3 +1,4 @@
 from .discriminators import *  # noqa: F401,F403
+from .gans import *  # noqa: F401,F403
 from .generators import *  # noqa: F401,F403
 from .heads import *  # noqa: F401,F403

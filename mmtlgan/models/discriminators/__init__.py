@@ -1,1 +1,3 @@
-__all__ = []
+from .resattn_discriminator import ResAttnDiscriminator
+
+__all__ = ['ResAttnDiscriminator']

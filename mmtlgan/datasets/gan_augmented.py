@@ -1,0 +1,451 @@
+"""GANAugmentedDataset: a real dataset plus class-conditional synthetic images."""
+import copy
+import logging
+import os
+from typing import Dict, List, Optional, Sequence, Union
+
+import numpy as np
+import torch
+from mmcv.transforms import LoadImageFromFile
+from mmengine.dataset import BaseDataset, Compose, force_full_init
+from mmengine.dist import sync_random_seed
+from mmengine.logging import print_log
+
+from mmpretrain.registry import DATASETS, TRANSFORMS
+from .bank import BankError
+from .synthetic_sources import COLOR_ORDERS, BankSource, GeneratorSource
+
+MODES = ('real', 'synthetic', 'mix')
+
+
+def _check_count(value, name: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f'{name} must be an integer, got {value!r}')
+    if value <= 0:
+        raise ValueError(f'{name} must be > 0, got {value!r}')
+
+
+def water_fill(counts: Sequence[int], budget: int) -> List[int]:
+    """Distribute ``budget`` extra samples to the classes with the fewest first.
+
+    Returns per-class additions ``a`` with ``sum(a) == budget`` such that the totals
+    ``counts + a`` are as equal as possible; ties go to the lower label.
+
+    Args:
+        counts (Sequence[int]): Current number of samples per class.
+        budget (int): Samples to add, ``>= 0``.
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    if budget <= 0:
+        return [0] * len(counts)
+    lo, hi = int(counts.min()), int(counts.max()) + budget
+    while lo < hi:  # the highest level L with sum(max(0, L - counts)) <= budget
+        mid = (lo + hi + 1) // 2
+        if np.maximum(0, mid - counts).sum() <= budget:
+            lo = mid
+        else:
+            hi = mid - 1
+    add = np.maximum(0, lo - counts)
+    rest = budget - int(add.sum())
+    for c in np.flatnonzero(counts + add == lo)[:rest]:  # lowest labels first
+        add[c] += 1
+    return [int(a) for a in add]
+
+
+@DATASETS.register_module()
+class GANAugmentedDataset:
+    """A real dataset plus class-conditional synthetic (GAN) images, per epoch.
+
+    A wrapper in the style of MMEngine's ``ClassBalancedDataset``: it takes any
+    MMPretrain dataset (config or instance) and a synthetic source, either a synthetic
+    bank (``synthetic_bank``, the folder ``tools/generate.py`` writes, validated against
+    its manifest) or a generator sampled on the fly (``generator`` +
+    ``generator_checkpoint``). Every sample carries ``is_synthetic`` (False/True); end the
+    pipelines with ``dict(type='PackInputs', algorithm_keys=['is_synthetic'])`` so it
+    reaches the head.
+
+    **Algorithm.** ``full_init`` counts the real images per class ``n_c`` (``N`` in all,
+    ``C`` classes) and fixes the number of synthetic samples per class and epoch ``s_c``:
+
+    - ``mode='real'``: ``s_c = 0``; the synthetic source is not opened (a protocol switch).
+    - ``mode='mix'``: all real samples plus
+
+      - ``synthetic_per_class=k``: ``s_c = k``;
+      - ``synthetic_ratio=r`` (the synthetic share of an epoch): ``S = round(r·N/(1-r))``
+        spread evenly over the classes (the first ``S mod C`` labels get one more);
+      - with ``class_balance=True`` the synthetic images first fill every class up to the
+        largest real class (``max(n) - n_c``); ``synthetic_per_class`` then adds ``k`` to
+        every class, and ``synthetic_ratio`` spends ``S`` on the smallest classes first
+        (water-filling); balance alone adds nothing more.
+    - ``mode='synthetic'``: no real samples; ``s_c = k`` with ``synthetic_per_class``,
+      else ``max(n)`` with ``class_balance``, else ``n_c`` (the real set's distribution).
+
+    The length ``N_real + sum(s_c)`` is fixed, so MMEngine's ``DefaultSampler`` shuffles
+    and splits it across ranks as any dataset. Index ``i < N_real`` is real sample ``i``;
+    the others are synthetic slots ``(c, j)``, grouped by class. Which image fills a slot
+    depends on ``(seed, epoch)``:
+
+    - bank: slot ``j`` of class ``c`` takes image ``perm[j mod M_c]`` of a permutation of
+      the class's ``M_c`` bank images drawn from ``(seed, epoch, c, j // M_c)``, so an
+      epoch uses distinct images while ``s_c <= M_c`` and every image equally often
+      beyond;
+    - generator: the latent of the image is seeded from ``(seed, epoch, index)``, so every
+      sample of every epoch differs and is reproducible in any worker or rank.
+
+    **Epochs.** The epoch is held in a one-element shared-memory tensor: ``set_epoch``
+    (called by :class:`~mmtlgan.engine.DatasetEpochHook` before every training epoch,
+    before the dataloader starts fetching it) updates it, and dataloader workers, also
+    persistent ones, read it when they fetch a sample. Without the hook every epoch draws
+    like epoch 0.
+
+    **Pipelines.** Real samples go through the wrapped dataset's pipeline. Synthetic
+    samples arrive decoded (``img``, ``img_shape``, ``ori_shape``) and go through
+    ``pipeline``, by default the real pipeline without its ``LoadImageFromFile``.
+
+    Args:
+        dataset (BaseDataset | dict): The real dataset or its config.
+        mode (str): ``'real'``, ``'synthetic'`` or ``'mix'``. Defaults to ``'mix'``.
+        synthetic_bank (str, optional): Folder of a synthetic bank. Defaults to None.
+        generator (str | dict, optional): MMagic GAN config file or generator config, for
+            on-the-fly sampling. Defaults to None.
+        generator_checkpoint (str, optional): Weights of ``generator``. Defaults to None.
+        synthetic_ratio (float, optional): Synthetic share of each epoch in ``[0, 1)``
+            (``mode='mix'``). Defaults to None.
+        synthetic_per_class (int, optional): Synthetic samples per class and epoch,
+            ``> 0``. Defaults to None.
+        class_balance (bool): Fill minority classes with synthetic images.
+            Defaults to False.
+        pipeline (list, optional): Pipeline of synthetic samples. Defaults to None (the
+            real pipeline without image loading).
+        color_order (str): Channel order of decoded synthetic colour images: ``'bgr'``,
+            ``'rgb'`` or ``'auto'`` (``'bgr'``, as ``LoadImageFromFile``, if the real
+            pipeline loads images from files, else ``'rgb'``, as MMPretrain's in-memory
+            CIFAR arrays). Defaults to ``'auto'``.
+        image_size (Sequence[int], optional): Expected ``(H, W)`` of synthetic images.
+            Defaults to None: checked against the real images only when the real dataset
+            holds decoded arrays (CIFAR, MNIST).
+        generator_color_order (str, optional): Channel order of the generator's output
+            (``'rgb'``/``'bgr'``). Defaults to None: the GAN config's
+            ``model.data_preprocessor.output_channel_order``, else ``'rgb'``.
+        seed (int, optional): Seed of the synthetic draw. Defaults to None: a random seed
+            shared by all ranks, as ``DefaultSampler`` does (reproducible when the
+            runner's ``randomness.seed`` is set).
+        lazy_init (bool): Defer ``full_init``. Defaults to False.
+    """
+
+    def __init__(self,
+                 dataset: Union[BaseDataset, dict],
+                 mode: str = 'mix',
+                 synthetic_bank: Optional[str] = None,
+                 generator: Optional[Union[str, dict]] = None,
+                 generator_checkpoint: Optional[str] = None,
+                 synthetic_ratio: Optional[float] = None,
+                 synthetic_per_class: Optional[int] = None,
+                 class_balance: bool = False,
+                 pipeline: Optional[List[Union[dict, callable]]] = None,
+                 color_order: str = 'auto',
+                 image_size: Optional[Sequence[int]] = None,
+                 generator_color_order: Optional[str] = None,
+                 seed: Optional[int] = None,
+                 lazy_init: bool = False) -> None:
+        if isinstance(dataset, dict):
+            self.dataset = DATASETS.build(dataset)
+        elif isinstance(dataset, BaseDataset):
+            self.dataset = dataset
+        else:
+            raise TypeError('dataset must be a dataset config or a BaseDataset instance, '
+                            f'got {type(dataset).__name__}')
+        if mode not in MODES:
+            raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
+        if synthetic_ratio is not None:
+            if isinstance(synthetic_ratio, bool) or not isinstance(
+                    synthetic_ratio, (int, float)):
+                raise TypeError(f'synthetic_ratio must be a number, got {synthetic_ratio!r}')
+            if not 0 <= synthetic_ratio <= 1:
+                raise ValueError(
+                    f'synthetic_ratio must be in [0, 1], got {synthetic_ratio!r}')
+            if mode == 'mix' and synthetic_ratio == 1:
+                raise ValueError("synthetic_ratio=1 leaves no real samples in mode='mix'; "
+                                 "use mode='synthetic'")
+            if mode == 'synthetic' and synthetic_ratio != 1:
+                raise ValueError(f"synthetic_ratio={synthetic_ratio!r} contradicts "
+                                 "mode='synthetic' (all samples synthetic)")
+        if synthetic_per_class is not None:
+            _check_count(synthetic_per_class, 'synthetic_per_class')
+        if synthetic_ratio is not None and synthetic_per_class is not None:
+            raise ValueError('give synthetic_ratio or synthetic_per_class, not both '
+                             f'(got {synthetic_ratio!r} and {synthetic_per_class!r})')
+        if (mode == 'mix' and synthetic_ratio is None and synthetic_per_class is None
+                and not class_balance):
+            raise ValueError("mode='mix' needs synthetic_ratio, synthetic_per_class or "
+                             'class_balance=True')
+        if mode != 'real':
+            if (synthetic_bank is None) == (generator is None):
+                raise ValueError(
+                    f'mode={mode!r} needs exactly one synthetic source: synthetic_bank or '
+                    f'generator (got synthetic_bank={synthetic_bank!r}, '
+                    f'generator={generator!r})')
+            if generator is not None and generator_checkpoint is None:
+                raise ValueError('generator needs generator_checkpoint (got None)')
+        if color_order not in COLOR_ORDERS + ('auto', ):
+            raise ValueError(f"color_order must be 'bgr', 'rgb' or 'auto', got "
+                             f'{color_order!r}')
+        if generator_color_order not in (None, ) + COLOR_ORDERS:
+            raise ValueError("generator_color_order must be None, 'bgr' or 'rgb', got "
+                             f'{generator_color_order!r}')
+        if image_size is not None and (len(image_size) != 2
+                                       or any(int(s) <= 0 for s in image_size)):
+            raise ValueError(f'image_size must be (H, W) > 0, got {image_size!r}')
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise TypeError(f'seed must be an integer or None, got {seed!r}')
+
+        self.mode = mode
+        self.synthetic_bank = synthetic_bank
+        self.generator = generator
+        self.generator_checkpoint = generator_checkpoint
+        self.synthetic_ratio = synthetic_ratio
+        self.synthetic_per_class = synthetic_per_class
+        self.class_balance = bool(class_balance)
+        self.image_size = list(image_size) if image_size is not None else None
+        self.generator_color_order = generator_color_order
+        self.seed = sync_random_seed() if seed is None else seed
+        self._pipeline_cfg = pipeline
+        self._color_order = color_order
+        self._metainfo = self.dataset.metainfo
+        # The epoch, shared with dataloader workers (see the class docstring).
+        self._epoch = torch.zeros(1, dtype=torch.long).share_memory_()
+        self._perm_cache: Dict[tuple, np.ndarray] = {}
+        self._fully_initialized = False
+        if not lazy_init:
+            self.full_init()
+
+    @property
+    def metainfo(self) -> dict:
+        """The wrapped dataset's meta information."""
+        return copy.deepcopy(self._metainfo)
+
+    @property
+    def epoch(self) -> int:
+        """The epoch the synthetic draw is for."""
+        return int(self._epoch_view()[0])
+
+    def set_epoch(self, epoch: int) -> None:
+        """Select the synthetic draw of ``epoch`` (visible to dataloader workers)."""
+        self._epoch[0] = int(epoch)
+
+    def _real_labels(self) -> np.ndarray:
+        if hasattr(self.dataset, 'get_gt_labels'):
+            return np.asarray(self.dataset.get_gt_labels(), dtype=np.int64)
+        return np.asarray([self.dataset.get_cat_ids(i)[0] for i in range(len(self.dataset))],
+                          dtype=np.int64)
+
+    def _synthetic_counts(self, real_counts: np.ndarray) -> List[int]:
+        num_classes = len(real_counts)
+        deficit = [int(real_counts.max() - n) for n in real_counts]
+        k, r = self.synthetic_per_class, self.synthetic_ratio
+        if self.mode == 'real':
+            return [0] * num_classes
+        if self.mode == 'synthetic':
+            if k is not None:
+                return [k] * num_classes
+            if self.class_balance:
+                return [int(real_counts.max())] * num_classes
+            return [int(n) for n in real_counts]
+        if k is not None:
+            return [k + (d if self.class_balance else 0) for d in deficit]
+        if r is None:  # class_balance alone
+            return deficit
+        budget = int(round(r * int(real_counts.sum()) / (1 - r)))
+        if self.class_balance:
+            return water_fill(real_counts, budget)
+        return [budget // num_classes + (1 if c < budget % num_classes else 0)
+                for c in range(num_classes)]
+
+    def _real_image_geometry(self):
+        """(H, W) and channels of the real images if the dataset holds arrays."""
+        if len(self.dataset) == 0:
+            return None, None
+        img = self.dataset.get_data_info(0).get('img')
+        if not isinstance(img, np.ndarray):
+            return None, None
+        return list(img.shape[:2]), (1 if img.ndim == 2 else img.shape[2])
+
+    def full_init(self) -> None:
+        """Initialise the real dataset, fix the per-class counts, open the source.
+
+        Idempotent.
+        """
+        if self._fully_initialized:
+            return
+        self.dataset.full_init()
+        classes = self._metainfo.get('classes')
+        if not classes:
+            raise ValueError(f'dataset {type(self.dataset).__name__} has no class names in '
+                             'its metainfo; GANAugmentedDataset needs them to match the '
+                             'synthetic source')
+        self.classes = list(classes)
+        labels = self._real_labels()
+        self.real_counts = np.bincount(labels, minlength=len(self.classes))
+        self.num_real = 0 if self.mode == 'synthetic' else len(labels)
+        self.synthetic_counts = self._synthetic_counts(self.real_counts)
+        self._syn_offsets = np.concatenate([[0], np.cumsum(self.synthetic_counts)])
+        self._slot_labels = np.repeat(np.arange(len(self.classes)), self.synthetic_counts)
+        self.num_synthetic = int(self._syn_offsets[-1])
+
+        real_pipeline = self.dataset.pipeline
+        loads_files = any(
+            isinstance(t, LoadImageFromFile) for t in getattr(real_pipeline, 'transforms', []))
+        color_order = self._color_order
+        if color_order == 'auto':
+            color_order = 'bgr' if loads_files else 'rgb'
+        self.color_order = color_order
+        if self._pipeline_cfg is None:
+            self.synthetic_pipeline = Compose([
+                t for t in getattr(real_pipeline, 'transforms', [real_pipeline])
+                if not isinstance(t, LoadImageFromFile)
+            ])
+        else:
+            self.synthetic_pipeline = Compose([
+                TRANSFORMS.build(t) if isinstance(t, dict) else t for t in self._pipeline_cfg
+            ])
+
+        self.source = None
+        self._available = [0] * len(self.classes)
+        if self.mode != 'real':
+            size, channels = self._real_image_geometry()
+            size = self.image_size or size
+            if self.synthetic_bank is not None:
+                self.source = BankSource(self.synthetic_bank, self.classes, color_order,
+                                         size, channels)
+            else:
+                self.source = GeneratorSource(
+                    self.generator, self.generator_checkpoint, self.classes, color_order,
+                    size, channels, output_order=self.generator_color_order)
+            self.source.full_init()
+            self._available = [self.source.num_images(c) for c in range(len(self.classes))]
+            for c, need in enumerate(self.synthetic_counts):
+                have = self._available[c]
+                if need and have == 0:
+                    raise BankError(
+                        f'synthetic bank {self.synthetic_bank!r} has no images of class '
+                        f'{self.classes[c]!r}, but {need} are drawn per epoch')
+        self._fully_initialized = True
+        print_log(
+            f'GANAugmentedDataset(mode={self.mode!r}): {self.num_real} real + '
+            f'{self.num_synthetic} synthetic samples per epoch '
+            f'(synthetic per class: {self.synthetic_counts})', logger='current',
+            level=logging.INFO)
+
+    @force_full_init
+    def __len__(self) -> int:
+        return self.num_real + self.num_synthetic
+
+    def _permutation(self, epoch: int, label: int, cycle: int) -> np.ndarray:
+        key = (epoch, label, cycle)
+        perm = self._perm_cache.get(key)
+        if perm is None:
+            if len(self._perm_cache) > 4 * len(self.classes):
+                self._perm_cache.clear()
+            rng = np.random.default_rng([self.seed, epoch, label, cycle])
+            perm = self._perm_cache[key] = rng.permutation(self._available[label])
+        return perm
+
+    def _locate(self, idx: int) -> tuple:
+        """``(is_synthetic, label, source_key)`` of index ``idx`` in [0, len)."""
+        if idx < self.num_real:
+            return False, None, idx
+        epoch = int(self._epoch_view()[0])
+        slot = idx - self.num_real
+        label = int(self._slot_labels[slot])
+        j = slot - int(self._syn_offsets[label])
+        available = self._available[label]
+        if available is None:  # generator: a latent seed per (seed, epoch, index)
+            key = int(np.random.SeedSequence([self.seed, epoch, idx]).generate_state(
+                1, np.uint64)[0])
+        else:
+            key = int(self._permutation(epoch, label, j // available)[j % available])
+        return True, label, key
+
+    def _epoch_view(self) -> np.ndarray:
+        """A numpy view of the shared epoch tensor (cheap to read), made per process."""
+        view = self.__dict__.get('_epoch_np')
+        if view is None or self.__dict__.get('_epoch_np_pid') != os.getpid():
+            view = self._epoch_np = self._epoch.numpy()
+            self._epoch_np_pid = os.getpid()
+        return view
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop('_epoch_np', None)  # the shared tensor travels, its view is remade
+        return state
+
+    def _check_index(self, idx: int) -> int:
+        length = self.num_real + self.num_synthetic
+        if not -length <= idx < length:
+            raise IndexError(f'index {idx} out of range for length {length}')
+        return idx % length
+
+    @force_full_init
+    def get_sample_meta(self, idx: int) -> dict:
+        """Where sample ``idx`` of the current epoch comes from, without decoding it.
+
+        Returns:
+            dict: ``is_synthetic``, ``gt_label`` and ``source_key`` (the real index, the
+            bank image index within its class, or the generator's latent seed).
+        """
+        idx = self._check_index(idx)
+        is_syn, label, key = self._locate(idx)
+        if not is_syn:
+            label = int(self.dataset.get_cat_ids(idx)[0])
+        return dict(is_synthetic=is_syn, gt_label=label, source_key=key)
+
+    @force_full_init
+    def get_cat_ids(self, idx: int) -> List[int]:
+        """Label of sample ``idx``, as a one-element list."""
+        return [self.get_sample_meta(idx)['gt_label']]
+
+    @force_full_init
+    def get_data_info(self, idx: int) -> dict:
+        """The data-info dict of sample ``idx`` before its pipeline.
+
+        Synthetic samples are decoded here; every dict has ``is_synthetic``.
+        """
+        idx = self._check_index(idx)
+        is_syn, label, key = self._locate(idx)
+        if is_syn:
+            info = self.source.load(label, key)
+            info['sample_idx'] = idx
+        else:
+            info = self.dataset.get_data_info(key)
+        info['is_synthetic'] = is_syn
+        return info
+
+    def __getitem__(self, idx: int) -> dict:
+        if not self._fully_initialized:
+            print_log('Please call `full_init` method manually to accelerate the speed.',
+                      logger='current', level=logging.WARNING)
+            self.full_init()
+        info = self.get_data_info(idx)
+        pipeline = self.synthetic_pipeline if info['is_synthetic'] else self.dataset.pipeline
+        out = pipeline(info)
+        if out is None:
+            raise RuntimeError(f'the pipeline dropped sample {idx} ({info.get("img_path")})')
+        return out
+
+    def get_subset_(self, indices):
+        """Not supported: take a subset of the wrapped dataset instead."""
+        raise NotImplementedError('GANAugmentedDataset does not support get_subset_; use '
+                                  'indices on the wrapped dataset')
+
+    def get_subset(self, indices):
+        """Not supported: take a subset of the wrapped dataset instead."""
+        raise NotImplementedError('GANAugmentedDataset does not support get_subset; use '
+                                  'indices on the wrapped dataset')
+
+    def __repr__(self) -> str:
+        body = (f'mode={self.mode!r}, seed={self.seed}, '
+                f'synthetic_bank={self.synthetic_bank!r}, generator={self.generator!r}')
+        if self._fully_initialized:
+            body += (f', num_real={self.num_real}, '
+                     f'synthetic_counts={self.synthetic_counts}')
+        return f'{type(self).__name__}({body})'

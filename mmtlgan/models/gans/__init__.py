@@ -1,0 +1,3 @@
+from .ns_conditional_gan import NSConditionalGAN
+
+__all__ = ['NSConditionalGAN']
