@@ -4,8 +4,14 @@ Importing the package applies the compatibility set-up for the pinned stack
 (:mod:`mmtlgan.utils`) and registers every mmtlgan component: classification parts into
 MMPretrain's registries, GAN parts into MMagic's.
 """
-from .utils import install_checkpoint_loader
-from .version import __version__, version_info
+import os
+
+# albumentations (imported by MMagic) asks PyPI for a newer version at import time; an
+# offline cluster node would wait for that request. Users can still set it to 0.
+os.environ.setdefault('NO_ALBUMENTATIONS_UPDATE', '1')
+
+from .utils import install_checkpoint_loader  # noqa: E402
+from .version import __version__, version_info  # noqa: E402
 
 install_checkpoint_loader()
 

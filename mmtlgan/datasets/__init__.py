@@ -1,9 +1,11 @@
 from .bank import (BankError, atomic_bank_dir, check_bank_matches, load_manifest,
                    make_manifest, sha256sum, write_manifest)
+from .digits import SklearnDigits
 from .gan_augmented import GANAugmentedDataset, water_fill
 from .synthetic_sources import BankSource, GeneratorSource
 
 __all__ = [
+    'SklearnDigits',
     'BankError', 'atomic_bank_dir', 'check_bank_matches', 'load_manifest', 'make_manifest',
     'sha256sum', 'write_manifest', 'GANAugmentedDataset', 'water_fill', 'BankSource',
     'GeneratorSource'

@@ -1,0 +1,45 @@
+# The embedded default experiment (README's main job): does transfer learning plus
+# GAN-generated data beat transfer learning alone on the offline digits data?
+#
+#   python tools/run_experiment.py configs/experiments/resnet18-w16_resattn-gan_digits59.py
+#
+# Stages (each skipped when finished, see mmtlgan.apis.experiment):
+#   pretrain  ResNet-18/4 on the source task, digits 0-4          (offline "ImageNet")
+#   gan       residual-attention cGAN on the target's real images (digits 5-9, 20/class)
+#   bank      200 synthetic images per class
+#   cls/*     the sources' protocols x 3 seeds, each tested on the held-out digits 5-9
+# Config paths are relative to the project root (or the current directory).
+_cls = 'configs/experiments/digits/'
+_pretrained = 'model.backbone.init_cfg.checkpoint'
+experiment = dict(
+    name='digits59',
+    model_name='ResNet-18/4 (digits 0-4 pretrained)',
+    work_dir='work_dirs/experiments/digits59',
+    seeds=[0, 1, 2],
+    classes=['5', '6', '7', '8', '9'],
+    real_preview=dict(
+        type='SklearnDigits', split='train', labels=[5, 6, 7, 8, 9], num_per_class=20),
+    pretrain=dict(config=_cls + 'resnet18-w16_source_digits04.py'),
+    gan=dict(config='configs/gan/resattn-gan_digits59-32x32.py'),
+    bank=dict(per_class=200, seed=0),
+    protocols=dict(
+        real=dict(
+            config=_cls + 'resnet18-w16_baseline_digits59.py',
+            uses_bank=False,
+            pretrained_key=_pretrained),
+        synthetic=dict(
+            config=_cls + 'resnet18-w16_gan_digits59.py',
+            pretrained_key=_pretrained,
+            cfg_options={
+                'train_dataloader.dataset.mode': 'synthetic',
+                'train_dataloader.dataset.synthetic_ratio': None,
+                'train_dataloader.dataset.synthetic_per_class': 20,
+                'model.head.loss_lambda': 1.0,
+            }),
+        mix=dict(
+            config=_cls + 'resnet18-w16_gan_digits59.py',
+            pretrained_key=_pretrained,
+            cfg_options={'model.head.loss_lambda': 1.0}),
+        joint=dict(
+            config=_cls + 'resnet18-w16_gan_digits59.py', pretrained_key=_pretrained),
+    ))

@@ -1,0 +1,295 @@
+"""The experiment report: ``results.md`` with the sources' table layout, and plots."""
+import glob
+import json
+import os
+import os.path as osp
+import platform
+import statistics
+from typing import Dict, List, Optional, Sequence
+
+PROTOCOL_TITLES = {
+    'real': 'real only (TL)',
+    'synthetic': 'synthetic only (CAS)',
+    'mix': 'real + synthetic',
+    'joint': 'real + synthetic, joint loss',
+}
+TOP1, TOP5 = 'accuracy/top1', 'accuracy/top5'
+
+
+def _classwise(metrics: dict, item: str) -> Optional[List[float]]:
+    for key, value in metrics.items():
+        if key.endswith(f'{item}_classwise') or key.endswith(f'/{item}'):
+            if isinstance(value, list):
+                return [float(v) for v in value]
+    return None
+
+
+def collect_metrics(work_dir: str, protocols: Sequence[str],
+                    seeds: Sequence[int]) -> Dict[str, Dict[int, dict]]:
+    """Metrics of every finished classifier stage: protocol -> seed -> metrics."""
+    out: Dict[str, Dict[int, dict]] = {}
+    for protocol in protocols:
+        for seed in seeds:
+            marker = osp.join(work_dir, 'cls', protocol, f'seed{seed}', 'DONE.json')
+            if osp.isfile(marker):
+                with open(marker, encoding='utf-8') as f:
+                    out.setdefault(protocol, {})[seed] = json.load(f)['metrics']
+    return out
+
+
+def mean_std(values: Sequence[float]) -> str:
+    """``mean ± std`` (sample std; ``±0.00`` for a single value) with 2 decimals."""
+    std = statistics.stdev(values) if len(values) > 1 else 0.0
+    return f'{statistics.mean(values):.2f} ± {std:.2f}'
+
+
+def summary_rows(results: Dict[str, Dict[int, dict]]) -> List[dict]:
+    """One row per protocol: mean/std of top-1 and top-5 over seeds."""
+    rows = []
+    for protocol, by_seed in results.items():
+        top1 = [m[TOP1] for m in by_seed.values()]
+        top5 = [m[TOP5] for m in by_seed.values() if TOP5 in m]
+        rows.append(dict(protocol=protocol, seeds=sorted(by_seed), top1=top1, top5=top5,
+                         top1_mean=statistics.mean(top1),
+                         top1_std=statistics.stdev(top1) if len(top1) > 1 else 0.0))
+    return rows
+
+
+def _versions() -> str:
+    import mmagic
+    import mmcv
+    import mmengine
+    import mmpretrain
+    import torch
+
+    from ..version import __version__
+    device = (f'GPU {torch.cuda.get_device_name()}'
+              if torch.cuda.is_available() else f'CPU, {os.cpu_count()} cores')
+    return (f'mmtlgan {__version__}, torch {torch.__version__}, mmcv {mmcv.__version__}, '
+            f'mmengine {mmengine.__version__}, mmpretrain {mmpretrain.__version__}, '
+            f'mmagic {mmagic.__version__}, Python {platform.python_version()}, '
+            f'{platform.machine()} ({device})')
+
+
+def plot_accuracy(results: Dict[str, Dict[int, dict]], path: str) -> None:
+    """Bar chart: top-1 per protocol, mean with std error bars and each seed as a dot."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    rows = summary_rows(results)
+    fig, ax = plt.subplots(figsize=(1.8 + 1.6 * len(rows), 3.6))
+    xs = range(len(rows))
+    ax.bar(xs, [r['top1_mean'] for r in rows], yerr=[r['top1_std'] for r in rows],
+           capsize=6, color='#8fb3d9', edgecolor='#2b5d8a')
+    for x, r in zip(xs, rows):
+        ax.scatter([x] * len(r['top1']), r['top1'], color='#1b1b1b', s=12, zorder=3)
+        ax.annotate(f"{r['top1_mean']:.1f}", (x, r['top1_mean']), ha='center',
+                    va='bottom', fontsize=9, xytext=(0, 8), textcoords='offset points')
+    ax.set_xticks(list(xs))
+    ax.set_xticklabels([PROTOCOL_TITLES.get(r['protocol'], r['protocol']) for r in rows],
+                       fontsize=8, rotation=10)
+    low = min(min(r['top1']) for r in rows)
+    ax.set_ylim(max(0, low - 10), 100)
+    ax.set_ylabel('top-1 accuracy (%)')
+    ax.set_title('Test top-1 per protocol (mean ± std over seeds)')
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_curves(work_dir: str, protocols: Sequence[str], seed: int, path: str) -> bool:
+    """Training loss and validation top-1 of one seed per protocol. False if no logs."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.6))
+    found = False
+    for protocol in protocols:
+        files = sorted(glob.glob(osp.join(work_dir, 'cls', protocol, f'seed{seed}', '*',
+                                          'vis_data', 'scalars.json')))
+        if not files:
+            continue
+        found = True
+        loss, acc = [], []
+        with open(files[-1], encoding='utf-8') as f:
+            for line in f:
+                rec = json.loads(line)
+                if 'loss' in rec and 'iter' in rec:
+                    loss.append((rec['iter'], rec['loss']))
+                if TOP1 in rec:
+                    acc.append((rec.get('step', len(acc) + 1), rec[TOP1]))
+        label = PROTOCOL_TITLES.get(protocol, protocol)
+        if loss:
+            ax_loss.plot(*zip(*loss), label=label)
+        if acc:
+            ax_acc.plot(*zip(*acc), marker='o', label=label)
+    if not found:
+        plt.close(fig)
+        return False
+    ax_loss.set_xlabel('iteration')
+    ax_loss.set_ylabel('training loss')
+    ax_acc.set_xlabel('epoch')
+    ax_acc.set_ylabel('validation top-1 (%)')
+    for ax in (ax_loss, ax_acc):
+        ax.legend(fontsize=7)
+        ax.grid(alpha=0.3)
+    fig.suptitle(f'Training curves (seed {seed})')
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def plot_samples(real_images, synthetic_grid: Optional[str], classes: Sequence[str],
+                 path: str) -> bool:
+    """Real images (rows = classes) next to the bank's synthetic sample grid."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from PIL import Image
+
+    panels = []
+    if real_images is not None:
+        panels.append(('real', np.asarray(real_images)))
+    if synthetic_grid and osp.isfile(synthetic_grid):
+        panels.append(('synthetic (GAN)',
+                       np.asarray(Image.open(synthetic_grid).convert('RGB'))))
+    if not panels:
+        return False
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 5.4))
+    axes = [axes] if len(panels) == 1 else list(axes)
+    for ax, (title, img) in zip(axes, panels):
+        ax.imshow(img)
+        ax.set_title(title)
+        ax.set_xticks([])
+        if classes:
+            step = img.shape[0] / len(classes)
+            ax.set_yticks([step * (k + 0.5) for k in range(len(classes))])
+            ax.set_yticklabels(classes, fontsize=7)
+        else:
+            ax.set_yticks([])
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def real_image_grid(images_by_class: Sequence[Sequence], pad: int = 2):
+    """Tile HxWx3 uint8 RGB arrays into one array: one row per class."""
+    import numpy as np
+    rows = []
+    width = max(len(r) for r in images_by_class)
+    h, w = images_by_class[0][0].shape[:2]
+    for row in images_by_class:
+        cells = [np.pad(img, ((pad, pad), (pad, pad), (0, 0)), constant_values=255)
+                 for img in row]
+        cells += [np.full((h + 2 * pad, w + 2 * pad, 3), 255, np.uint8)] * (
+            width - len(cells))
+        rows.append(np.concatenate(cells, axis=1))
+    return np.concatenate(rows, axis=0)
+
+
+def write_report(work_dir: str,
+                 protocols: Sequence[str],
+                 seeds: Sequence[int],
+                 model_name: str = 'model',
+                 config_path: Optional[str] = None,
+                 classes: Optional[Sequence[str]] = None,
+                 real_images=None,
+                 command: Optional[str] = None) -> str:
+    """Write ``results.md`` (tables) and the plots into ``work_dir``.
+
+    The table's figures are read from each classifier stage's own ``DONE.json``
+    metrics, i.e. what ``runner.test()`` returned.
+
+    Args:
+        work_dir (str): The experiment's work dir.
+        protocols (Sequence[str]): Protocols, in table order.
+        seeds (Sequence[int]): Seeds to include.
+        model_name (str): Row label. Defaults to ``'model'``.
+        config_path (str, optional): The experiment config, for the commands section.
+        classes (Sequence[str], optional): Class names for the per-class table.
+        real_images (array, optional): A grid of real images for the samples plot.
+        command (str, optional): The command that produced the results.
+
+    Returns:
+        str: Path of ``results.md``.
+    """
+    results = collect_metrics(work_dir, protocols, seeds)
+    lines = [f'# Results: {model_name}', '']
+    if not results:
+        lines.append('No classifier stage has finished yet.')
+    else:
+        present = [p for p in protocols if p in results]
+        header = '| model | ' + ' | '.join(
+            f'{PROTOCOL_TITLES.get(p, p)} top-1 | top-5' for p in present) + ' |'
+        lines += [
+            'Test accuracy (%), mean ± std over seeds '
+            f"{', '.join(str(s) for s in seeds)} (n per protocol: "
+            + ', '.join(f'{p} {len(results[p])}' for p in present) + ').', '', header,
+            '|' + ' --- |' * (1 + 2 * len(present))
+        ]
+        cells = []
+        for p in present:
+            by_seed = results[p]
+            cells.append(mean_std([m[TOP1] for m in by_seed.values()]))
+            top5 = [m[TOP5] for m in by_seed.values() if TOP5 in m]
+            cells.append(mean_std(top5) if top5 else 'n/a')
+        lines += [f'| {model_name} | ' + ' | '.join(cells) + ' |', '']
+        lines += ['Per seed (top-1):', '']
+        for p in present:
+            per = ', '.join(f'seed {s}: {m[TOP1]:.2f}' for s, m in sorted(
+                results[p].items()))
+            lines.append(f'- {PROTOCOL_TITLES.get(p, p)}: {per}')
+        lines.append('')
+        # Per-class precision / recall / F1 (mean over seeds).
+        per_class = {}
+        for p in present:
+            items = {}
+            for item in ('precision', 'recall', 'f1-score'):
+                vals = [_classwise(m, item) for m in results[p].values()]
+                vals = [v for v in vals if v is not None]
+                if vals:
+                    items[item] = [statistics.mean(col) for col in zip(*vals)]
+            if items:
+                per_class[p] = items
+        if per_class:
+            n = len(next(iter(next(iter(per_class.values())).values())))
+            names = list(classes) if classes and len(classes) == n else [
+                str(k) for k in range(n)]
+            lines += ['Per-class precision / recall / F1 (%), mean over seeds:', '',
+                      '| class | ' + ' | '.join(
+                          f'{PROTOCOL_TITLES.get(p, p)} P / R / F1' for p in per_class) +
+                      ' |', '|' + ' --- |' * (1 + len(per_class))]
+            for k, name in enumerate(names):
+                row = []
+                for p, items in per_class.items():
+                    row.append(' / '.join(f'{items[i][k]:.1f}' if i in items else '-'
+                                          for i in ('precision', 'recall', 'f1-score')))
+                lines.append(f'| {name} | ' + ' | '.join(row) + ' |')
+            lines.append('')
+        plot_accuracy(results, osp.join(work_dir, 'accuracy.png'))
+        lines += ['![accuracy per protocol](accuracy.png)', '']
+        if plot_curves(work_dir, present, seeds[0], osp.join(work_dir, 'curves.png')):
+            lines += ['![training curves](curves.png)', '']
+    grid = osp.join(work_dir, 'bank', 'bank', 'sample_grid.png')
+    if plot_samples(real_images, grid, classes or [], osp.join(work_dir, 'samples.png')):
+        lines += ['![real and synthetic samples (rows = classes)](samples.png)', '']
+    lines += ['## How this was produced', '']
+    if command:
+        lines += ['```bash', command, '```', '']
+    elif config_path:
+        lines += ['```bash', f'python tools/run_experiment.py {config_path}', '```', '']
+    lines += [f'Versions: {_versions()}.', '',
+              'Each classifier stage is evaluated by `runner.test()` on the test split after '
+              'its last epoch; the figures above are read from each stage\'s '
+              '`cls/<protocol>/seed<k>/DONE.json`.', '']
+    path = osp.join(work_dir, 'results.md')
+    tmp = path + '.tmp'
+    with open(tmp, 'w', encoding='utf-8') as f:
+        f.write('\n'.join(lines))
+    os.replace(tmp, path)
+    return path

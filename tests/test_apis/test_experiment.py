@@ -1,0 +1,142 @@
+"""tools/run_experiment.py on a miniature digits experiment (a few iterations per stage)."""
+import json
+import os
+import os.path as osp
+import re
+import statistics
+
+import pytest
+
+from conftest import python_tool
+
+CLS = 'configs/experiments/digits/'
+SHORT = {'train_cfg.max_epochs': 1, 'train_cfg.val_interval': 1,
+         'default_hooks.checkpoint.interval': 1}
+MINI = f'''
+_short = {SHORT!r}
+_real = dict(_short, **{{'train_dataloader.dataset.num_per_class': 4}})
+_wrapped = dict(_short, **{{'train_dataloader.dataset.dataset.num_per_class': 4}})
+_pre = 'model.backbone.init_cfg.checkpoint'
+experiment = dict(
+    name='mini', model_name='ResNet-18/4 mini', seeds=[0, 1],
+    classes=['5', '6', '7', '8', '9'],
+    real_preview=dict(type='SklearnDigits', split='train', labels=[5, 6, 7, 8, 9],
+                      num_per_class=4),
+    pretrain=dict(config='{CLS}resnet18-w16_source_digits04.py',
+                  cfg_options=dict(_short, **{{'train_dataloader.dataset.num_per_class': 8}})),
+    gan=dict(config='configs/gan/resattn-gan_digits59-32x32.py',
+             cfg_options={{'train_cfg.max_iters': 2, 'default_hooks.checkpoint.interval': 2,
+                          'model.generator.base_channels': 8,
+                          'model.discriminator.base_channels': 8, 'custom_hooks': []}}),
+    bank=dict(per_class=6, seed=0),
+    protocols=dict(
+        real=dict(config='{CLS}resnet18-w16_baseline_digits59.py', uses_bank=False,
+                  pretrained_key=_pre, cfg_options=_real),
+        synthetic=dict(config='{CLS}resnet18-w16_gan_digits59.py', pretrained_key=_pre,
+                       cfg_options=dict(_wrapped, **{{
+                           'train_dataloader.dataset.mode': 'synthetic',
+                           'train_dataloader.dataset.synthetic_ratio': None,
+                           'train_dataloader.dataset.synthetic_per_class': 4,
+                           'model.head.loss_lambda': 1.0}})),
+        joint=dict(config='{CLS}resnet18-w16_gan_digits59.py', pretrained_key=_pre,
+                   cfg_options=_wrapped),
+    ))
+'''
+PROTOCOLS = ('real', 'synthetic', 'joint')
+SEEDS = (0, 1)
+
+
+def stages():
+    return ['pretrain', 'gan', 'bank'] + [f'cls/{p}/seed{s}' for p in PROTOCOLS for s in SEEDS]
+
+
+def marker(work: str, stage: str) -> str:
+    return osp.join(work, *stage.split('/'), 'DONE.json')
+
+
+@pytest.fixture(scope='module')
+def experiment(tmp_path_factory):
+    root = tmp_path_factory.mktemp('experiment')
+    config = root / 'mini_experiment.py'
+    config.write_text(MINI)
+    work = str(root / 'work')
+    proc = python_tool('run_experiment.py', str(config), '--work-dir', work)
+    return str(config), work, proc.stdout
+
+
+def test_every_stage_writes_its_output(experiment):
+    _, work, out = experiment
+    for stage in stages():
+        assert osp.isfile(marker(work, stage)), stage
+        assert f'{stage}: running' in out
+    pretrain = json.load(open(marker(work, 'pretrain')))
+    assert osp.isfile(pretrain['checkpoint'])
+    gan = json.load(open(marker(work, 'gan')))
+    assert gan['checkpoint'].endswith('iter_2.pth') and osp.isfile(gan['checkpoint'])
+    manifest = json.load(open(osp.join(work, 'bank', 'bank', 'manifest.json')))
+    assert manifest['counts'] == {c: 6 for c in '56789'}
+    for p in PROTOCOLS:
+        for s in SEEDS:
+            assert osp.isfile(osp.join(work, 'cls', p, f'seed{s}', 'metrics.json'))
+    for name in ('results.md', 'accuracy.png', 'samples.png', 'curves.png'):
+        assert osp.getsize(osp.join(work, name)) > 0, name
+    # the classifiers started from the source-task checkpoint (init_cfg=Pretrained)
+    log = open(next(
+        osp.join(dp, f) for dp, _, fs in os.walk(osp.join(work, 'cls', 'real', 'seed0'))
+        for f in fs if f.endswith('.log'))).read()
+    assert pretrain['checkpoint'] in log
+
+
+def test_table_equals_the_evaluations(experiment):
+    _, work, _ = experiment
+    table = open(osp.join(work, 'results.md')).read()
+    row = next(line for line in table.splitlines() if line.startswith('| ResNet-18/4 mini'))
+    cells = [c.strip() for c in row.strip('|').split('|')][1:]
+    for i, p in enumerate(PROTOCOLS):
+        top1 = []
+        for s in SEEDS:
+            # the test loop's own log line, not our metrics.json
+            logs = [osp.join(dp, f) for dp, _, fs in os.walk(
+                osp.join(work, 'cls', p, f'seed{s}')) for f in fs if f.endswith('.log')]
+            text = open(logs[0]).read()
+            value = float(re.findall(r'Epoch\(test\).*?accuracy/top1: ([0-9.]+)', text)[-1])
+            top1.append(value)
+        mean, std = (float(x) for x in cells[2 * i].split(' ± '))
+        assert mean == pytest.approx(statistics.mean(top1), abs=0.006)
+        assert std == pytest.approx(statistics.stdev(top1), abs=0.006)
+
+
+def test_interrupted_stage_is_redone_and_finished_ones_skipped(experiment):
+    config, work, _ = experiment
+    redo = 'cls/joint/seed1'
+    os.remove(marker(work, redo))  # as if killed before finishing
+    junk = osp.join(work, 'cls', 'joint', 'seed1', 'partial.txt')
+    open(junk, 'w').write('half-written')
+    before = {s: os.stat(marker(work, s)).st_mtime_ns for s in stages() if s != redo}
+    proc = python_tool('run_experiment.py', config, '--work-dir', work)
+    assert f'{redo}: running' in proc.stdout
+    assert not osp.exists(junk)
+    assert osp.isfile(marker(work, redo))
+    for stage, mtime in before.items():
+        assert f'{stage}: finished before, skipped' in proc.stdout
+        assert os.stat(marker(work, stage)).st_mtime_ns == mtime
+    assert 'other settings' not in proc.stdout
+
+
+def test_changed_settings_of_a_finished_stage_are_reported(experiment, tmp_path):
+    config, work, _ = experiment
+    changed = tmp_path / 'changed.py'
+    changed.write_text(open(config).read().replace('per_class=6', 'per_class=7'))
+    proc = python_tool('run_experiment.py', str(changed), '--work-dir', work, '--no-report')
+    warnings = [line for line in proc.stdout.splitlines() if 'other settings' in line]
+    assert len(warnings) == 1 and 'bank was finished with other settings' in warnings[0]
+
+
+def test_protocols_run_as_separate_commands(experiment, tmp_path):
+    config, _, _ = experiment
+    work = str(tmp_path / 'split')
+    proc = python_tool('run_experiment.py', config, '--work-dir', work,
+                       '--protocols', 'real', '--seeds', '0')
+    assert not osp.exists(osp.join(work, 'gan'))  # real only needs no GAN
+    assert osp.isfile(marker(work, 'cls/real/seed0'))
+    assert 'cls/synthetic' not in proc.stdout and 'cls/joint' not in proc.stdout
