@@ -7,6 +7,7 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import pytest
+from mmengine.registry import DefaultScope
 from PIL import Image
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -15,6 +16,18 @@ SHARED = osp.join(osp.dirname(ROOT), 'shared')
 # Distinct, saturated colours; class ``i`` of a tiny folder is filled with COLORS[i] (RGB).
 COLORS = [(230, 25, 25), (25, 200, 25), (25, 25, 230), (230, 230, 25), (25, 230, 230),
           (230, 25, 230), (128, 64, 0), (0, 128, 64), (64, 0, 128), (200, 200, 200)]
+
+
+@pytest.fixture(autouse=True)
+def default_scope():
+    """Run each test in MMPretrain's default scope and restore the scopes afterwards.
+
+    An MMEngine runner makes its config's ``default_scope`` the process-wide default, and
+    registry builds follow it; without this, a test that runs an MMagic runner in-process
+    would make later tests look up MMPretrain types in MMagic's registries.
+    """
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        yield
 
 
 def make_image_folder(root: str,
