@@ -11,27 +11,11 @@
 #
 # Scaled for a 2-core CPU: ResNet-18 (CIFAR stem) at a quarter width (0.7 M parameters),
 # 20 epochs, trained from scratch (no ImageNet weights offline; see docs/results.md).
-_base_ = ['mmpretrain::_base_/default_runtime.py']
+_base_ = [
+    'mmpretrain::_base_/default_runtime.py', '../../_base_/models/resnet18-w16_cifar.py'
+]
 
 custom_imports = dict(imports=['mmtlgan'], allow_failed_imports=False)
-
-model = dict(
-    type='ImageClassifier',
-    backbone=dict(
-        type='ResNet_CIFAR',
-        depth=18,
-        stem_channels=16,
-        base_channels=16,
-        num_stages=4,
-        out_indices=(3, ),
-        style='pytorch'),
-    neck=dict(type='GlobalAveragePooling'),
-    head=dict(
-        type='LinearClsHead',
-        num_classes=10,
-        in_channels=128,
-        loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
-        topk=(1, 5)))
 
 # Files are decoded BGR; the CIFAR statistics are RGB.
 data_preprocessor = dict(

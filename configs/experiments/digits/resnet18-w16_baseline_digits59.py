@@ -8,33 +8,21 @@
 #   --cfg-options model.backbone.init_cfg.checkpoint=PATH
 # A ResNet-18 (CIFAR stem) at a quarter width (16 base channels), so that the whole
 # experiment runs on a 2-core CPU in minutes.
-_base_ = ['mmpretrain::_base_/default_runtime.py']
+_base_ = [
+    'mmpretrain::_base_/default_runtime.py', '../../_base_/models/resnet18-w16_cifar.py'
+]
 
 custom_imports = dict(imports=['mmtlgan'], allow_failed_imports=False)
 
 target_labels = [5, 6, 7, 8, 9]
 num_per_class = 20
 model = dict(
-    type='ImageClassifier',
     backbone=dict(
-        type='ResNet_CIFAR',
-        depth=18,
-        stem_channels=16,
-        base_channels=16,
-        num_stages=4,
-        out_indices=(3, ),
-        style='pytorch',
         init_cfg=dict(
             type='Pretrained',
             checkpoint='work_dirs/experiments/digits59/pretrain/epoch_15.pth',
             prefix='backbone')),
-    neck=dict(type='GlobalAveragePooling'),
-    head=dict(
-        type='LinearClsHead',
-        num_classes=5,
-        in_channels=128,
-        loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
-        topk=(1, 5)))
+    head=dict(num_classes=5))
 
 # The digits arrive as 3 identical grey channels; mean/std measured on the train split.
 data_preprocessor = dict(num_classes=5, mean=[78.0] * 3, std=[81.4] * 3, to_rgb=False)
