@@ -3,9 +3,10 @@ the sources' protocols -> report) as resumable stages. See mmtlgan.apis.experime
 
 Examples::
 
-    python tools/run_experiment.py configs/experiments/digits_default.py
+    python tools/run_experiment.py configs/experiments/resnet18-w16_resattn-gan_digits59.py
     python tools/run_experiment.py CONFIG --protocols real          # one protocol now,
     python tools/run_experiment.py CONFIG --protocols mix joint     # the others later
+    python tools/run_experiment.py CONFIG --seeds 0                 # one seed first
 """
 import argparse
 import shlex
@@ -21,8 +22,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--work-dir', help='overrides experiment.work_dir')
     parser.add_argument('--seeds', type=int, nargs='+', help='overrides experiment.seeds')
     parser.add_argument('--protocols', nargs='+',
-                        choices=['real', 'synthetic', 'mix', 'joint'],
-                        help='run only these protocols (default: all in the config)')
+                        help='run only these protocols, by their names in the config '
+                        '(default: all)')
     parser.add_argument('--no-report', action='store_true',
                         help='do not write results.md and the plots')
     return parser.parse_args()

@@ -7,10 +7,15 @@
 #   pretrain  ResNet-18/4 on the source task, digits 0-4          (offline "ImageNet")
 #   gan       residual-attention cGAN on the target's real images (digits 5-9, 20/class)
 #   bank      200 synthetic images per class
-#   cls/*     the sources' protocols x 3 seeds, each tested on the held-out digits 5-9
+#   cls/*     the sources' protocols x 3 seeds, each tested on the held-out digits 5-9:
+#             fine-tuning (real / synthetic / real+synthetic / joint loss), feature
+#             extraction (linear probes of the source model, +PCA/LDA, +synthetic
+#             features; deterministic, so one seed) and multi-task (+synthetic)
 # Config paths are relative to the project root (or the current directory).
 _cls = 'configs/experiments/digits/'
 _pretrained = 'model.backbone.init_cfg.checkpoint'
+_probe = 'configs/probe/resnet18-w16_probe-lda_digits59.py'
+_multitask = 'configs/multitask/resnet18-w16_multitask'
 experiment = dict(
     name='digits59',
     model_name='ResNet-18/4 (digits 0-4 pretrained)',
@@ -42,4 +47,30 @@ experiment = dict(
             cfg_options={'model.head.loss_lambda': 1.0}),
         joint=dict(
             config=_cls + 'resnet18-w16_gan_digits59.py', pretrained_key=_pretrained),
+        probe=dict(
+            kind='probe', title='features + logistic regression', config=_probe,
+            reduce='none', seeds=[0]),
+        probe_pca=dict(
+            kind='probe', title='features + PCA(16) + logistic regression',
+            config=_probe, reduce='pca', dim=16, seeds=[0]),
+        probe_lda=dict(
+            kind='probe', title='features + LDA(4) + logistic regression',
+            config=_probe, seeds=[0]),
+        probe_lda_synthetic=dict(
+            kind='probe', title='features + LDA(4), real + synthetic',
+            config=_probe, uses_bank=True, seeds=[0]),
+        # Multi-task steps take a source batch as well (twice the images of fine-tuning):
+        # one seed each keeps the whole default within 10 minutes on a 2-core CPU.
+        multitask=dict(
+            title='multi-task (source + target)',
+            seeds=[0],
+            config=_multitask + '_digits59.py',
+            uses_bank=False,
+            pretrained_key=[_pretrained, 'model.source_head.init_cfg.checkpoint']),
+        multitask_synthetic=dict(
+            title='multi-task, real + synthetic',
+            seeds=[0],
+            config=_multitask + '-gan_digits59.py',
+            bank_key='train_dataloader.dataset.target.synthetic_bank',
+            pretrained_key=[_pretrained, 'model.source_head.init_cfg.checkpoint']),
     ))

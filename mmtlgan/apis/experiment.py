@@ -14,7 +14,13 @@ Work-dir layout::
       gan/                    conditional GAN
       bank/                   stage folder; bank/bank/ is the synthetic bank
       cls/<protocol>/seed<k>/ one classifier per protocol and seed (metrics.json)
+      feature_cache/          features of the ``probe`` protocols (reused between them)
       results.md, *.png       the report
+
+A protocol either trains a classifier config (``kind='train'``, the default: fine-tuning,
+the GAN protocols, multi-task training) or probes the pretrained backbone's features with a
+linear classifier (``kind='probe'``, :func:`~mmtlgan.apis.run_probe`: feature extraction
+with optional PCA/LDA). Any name may be used; the table follows the config's order.
 
 A stage is finished when its folder holds ``DONE.json``, written last (atomically) with the
 stage's outputs. A finished stage is skipped; an unfinished one (interrupted, crashed) has its
@@ -24,6 +30,7 @@ import copy
 import json
 import os
 import os.path as osp
+import re
 import shutil
 import time
 from typing import Callable, Dict, List, Optional, Sequence
@@ -31,6 +38,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 from mmengine.config import Config
 
 from ..datasets.bank import sha256sum
+from .report import PROTOCOL_TITLES
 from .runner import build_runner, load_config, merge_train_args
 
 MARKER = 'DONE.json'
@@ -40,8 +48,14 @@ EVALUATOR = [
     dict(type='Accuracy', topk=(1, 5)),
     dict(type='SingleLabelMetric', average=None, items=('precision', 'recall', 'f1-score')),
 ]
-#: The sources' protocols, in table order.
+#: The sources' protocols. An experiment may name others (e.g. a baseline variant); the
+#: table follows the config's order.
 PROTOCOLS = ('real', 'synthetic', 'mix', 'joint')
+#: How a protocol's stage runs: ``train`` a classifier config (then test it), or ``probe``
+#: the pretrained backbone's features with a linear classifier
+#: (:func:`mmtlgan.apis.run_probe`).
+PROTOCOL_KINDS = ('train', 'probe')
+PROTOCOL_NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]*$')
 
 
 def read_marker(stage_dir: str) -> Optional[dict]:
@@ -178,20 +192,29 @@ class ExperimentPlan:
         if not self.seeds:
             raise ValueError('seeds must not be empty')
         self.stages = {k: exp[k] for k in STAGE_ORDER if exp.get(k)}
-        all_protocols = exp.get('protocols', {})
-        unknown = set(all_protocols) - set(PROTOCOLS)
-        if unknown:
-            raise ValueError(f'unknown protocols {sorted(unknown)}; expected some of '
-                             f'{list(PROTOCOLS)}')
+        all_protocols = dict(exp.get('protocols', {}))
+        bad = [p for p in all_protocols if not PROTOCOL_NAME.match(str(p))]
+        if bad:
+            raise ValueError(f'protocol names {bad} are not usable as folder names; use '
+                             'letters, digits, "-", "_" and "." (e.g. the standard '
+                             f'{list(PROTOCOLS)})')
+        for p, spec in all_protocols.items():
+            kind = spec.get('kind', 'train')
+            if kind not in PROTOCOL_KINDS:
+                raise ValueError(f'protocol {p!r}: kind must be one of {PROTOCOL_KINDS}, '
+                                 f'got {kind!r}')
         wanted = list(protocols) if protocols is not None else list(all_protocols)
         missing = [p for p in wanted if p not in all_protocols]
         if missing:
             raise ValueError(f'protocols {missing} are not in the experiment config; it '
                              f'defines {list(all_protocols)}')
-        self.protocols = {p: all_protocols[p] for p in PROTOCOLS if p in wanted}
+        # Table order: the config's order.
+        self.protocols = {p: all_protocols[p] for p in all_protocols if p in wanted}
+        self.titles = {p: spec.get('title', PROTOCOL_TITLES.get(p, p))
+                       for p, spec in self.protocols.items()}
         self.classes = list(exp.get('classes', []))
         self.real_preview = exp.get('real_preview')
-        needs_bank = any(p.get('uses_bank', True) for p in self.protocols.values())
+        needs_bank = any(uses_bank(p) for p in self.protocols.values())
         if needs_bank and not ('gan' in self.stages and 'bank' in self.stages):
             raise ValueError('protocols that use synthetic data need `gan` and `bank` '
                              'stages in the experiment config')
@@ -228,6 +251,7 @@ class ExperimentPlan:
         else:
             _, protocol, seed = name.split('/')
             spec = dict(self.protocols[protocol], seed=seed)
+            spec.pop('seeds', None)  # which seeds run does not change a seed's result
         spec = to_jsonable(dict(spec))
         config = spec.get('config')
         if config:
@@ -240,8 +264,14 @@ class ExperimentPlan:
     def steps(self) -> List[str]:
         """Names of all stages, in the order they run."""
         names = list(self.stages)
-        names += [f'cls/{p}/seed{s}' for p in self.protocols for s in self.seeds]
+        names += [f'cls/{p}/seed{s}' for p in self.protocols for s in self.protocol_seeds(p)]
         return names
+
+    def protocol_seeds(self, protocol: str) -> List[int]:
+        """The seeds run for ``protocol``: the experiment's, limited to the protocol's own
+        ``seeds`` list when it has one (to spend less time on a secondary protocol)."""
+        own = self.protocols[protocol].get('seeds')
+        return [s for s in self.seeds if own is None or s in own]
 
 
 def _log(msg: str) -> None:
@@ -300,6 +330,7 @@ def run_experiment(config,
         from .report import write_report
         path = write_report(plan.work_dir, plan.protocols, plan.seeds,
                             model_name=plan.model_name, config_path=plan.config_path,
+                            titles=plan.titles,
                             classes=plan.classes, real_images=plan.real_preview_grid(),
                             command=command)
         _log(f'report: {path}')
@@ -334,19 +365,50 @@ def _stage_fn(plan: ExperimentPlan, name: str,
     _, protocol, seed_name = name.split('/')
     seed = int(seed_name[len('seed'):])
     spec = plan.protocols[protocol]
+    bank = (lambda: outputs['bank']['bank']) if uses_bank(spec) else (lambda: None)
+
+    if spec.get('kind', 'train') == 'probe':
+
+        def probe(d: str) -> dict:
+            from .feature_probe import run_probe
+            checkpoint = spec.get('checkpoint') or outputs.get('pretrain', {}).get(
+                'checkpoint')
+            if not checkpoint:
+                raise ValueError(f'probe protocol {protocol!r} needs a `checkpoint` or a '
+                                 '`pretrain` stage (whose model it probes)')
+            result = run_probe(
+                resolve_config(spec['config']), checkpoint, reduce=spec.get('reduce'),
+                dim=spec.get('dim'), classifier=spec.get('classifier'),
+                shrinkage=spec.get('shrinkage'), synthetic_bank=bank(),
+                cache_dir=osp.join(plan.work_dir, 'feature_cache'),
+                cfg_options=copy.deepcopy(spec.get('cfg_options')) or None,
+                progress=False)
+            metrics = {k: v for k, v in result.items() if '/' in k}
+            write_json_atomic(osp.join(d, 'metrics.json'), result)
+            return dict(config=spec['config'], checkpoint=checkpoint, metrics=metrics,
+                        probe={k: v for k, v in result.items() if '/' not in k})
+
+        return probe
 
     def classify(d: str) -> dict:
         options = dict(copy.deepcopy(spec.get('cfg_options', {})))
         options['randomness'] = dict(seed=seed, deterministic=False)
         options.setdefault('test_evaluator', EVALUATOR)
-        if 'pretrain' in outputs and spec.get('pretrained_key'):
-            options[spec['pretrained_key']] = outputs['pretrain']['checkpoint']
-        if spec.get('uses_bank', True):
-            options[spec.get('bank_key', 'train_dataloader.dataset.synthetic_bank')] = \
-                outputs['bank']['bank']
+        keys = spec.get('pretrained_key') or []
+        if 'pretrain' in outputs:
+            for key in [keys] if isinstance(keys, str) else keys:
+                options[key] = outputs['pretrain']['checkpoint']
+        if uses_bank(spec):
+            options[spec.get('bank_key', 'train_dataloader.dataset.synthetic_bank')] = bank()
         return train_stage(spec['config'], d, options, test=True)
 
     return classify
+
+
+def uses_bank(spec: dict) -> bool:
+    """Whether a protocol reads the synthetic bank: its ``uses_bank``, by default True for
+    ``train`` protocols and False for ``probe`` ones."""
+    return bool(spec.get('uses_bank', spec.get('kind', 'train') == 'train'))
 
 
 __all__ = [

@@ -71,8 +71,10 @@ def _versions() -> str:
             f'{platform.machine()} ({device})')
 
 
-def plot_accuracy(results: Dict[str, Dict[int, dict]], path: str) -> None:
+def plot_accuracy(results: Dict[str, Dict[int, dict]], path: str,
+                  titles: Optional[Dict[str, str]] = None) -> None:
     """Bar chart: top-1 per protocol, mean with std error bars and each seed as a dot."""
+    titles = titles or PROTOCOL_TITLES
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -87,8 +89,8 @@ def plot_accuracy(results: Dict[str, Dict[int, dict]], path: str) -> None:
         ax.annotate(f"{r['top1_mean']:.1f}", (x, r['top1_mean']), ha='center',
                     va='bottom', fontsize=9, xytext=(0, 8), textcoords='offset points')
     ax.set_xticks(list(xs))
-    ax.set_xticklabels([PROTOCOL_TITLES.get(r['protocol'], r['protocol']) for r in rows],
-                       fontsize=8, rotation=10)
+    ax.set_xticklabels([titles.get(r['protocol'], r['protocol']) for r in rows],
+                       fontsize=8, rotation=15 if len(rows) <= 5 else 35, ha='right')
     low = min(min(r['top1']) for r in rows)
     ax.set_ylim(max(0, low - 10), 100)
     ax.set_ylabel('top-1 accuracy (%)')
@@ -98,8 +100,10 @@ def plot_accuracy(results: Dict[str, Dict[int, dict]], path: str) -> None:
     plt.close(fig)
 
 
-def plot_curves(work_dir: str, protocols: Sequence[str], seed: int, path: str) -> bool:
+def plot_curves(work_dir: str, protocols: Sequence[str], seed: int, path: str,
+                titles: Optional[Dict[str, str]] = None) -> bool:
     """Training loss and validation top-1 of one seed per protocol. False if no logs."""
+    titles = titles or PROTOCOL_TITLES
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -120,7 +124,7 @@ def plot_curves(work_dir: str, protocols: Sequence[str], seed: int, path: str) -
                     loss.append((rec['iter'], rec['loss']))
                 if TOP1 in rec:
                     acc.append((rec.get('step', len(acc) + 1), rec[TOP1]))
-        label = PROTOCOL_TITLES.get(protocol, protocol)
+        label = titles.get(protocol, protocol)
         if loss:
             ax_loss.plot(*zip(*loss), label=label)
         if acc:
@@ -199,7 +203,8 @@ def write_report(work_dir: str,
                  config_path: Optional[str] = None,
                  classes: Optional[Sequence[str]] = None,
                  real_images=None,
-                 command: Optional[str] = None) -> str:
+                 command: Optional[str] = None,
+                 titles: Optional[Dict[str, str]] = None) -> str:
     """Write ``results.md`` (tables) and the plots into ``work_dir``.
 
     The table's figures are read from each classifier stage's own ``DONE.json``
@@ -214,36 +219,36 @@ def write_report(work_dir: str,
         classes (Sequence[str], optional): Class names for the per-class table.
         real_images (array, optional): A grid of real images for the samples plot.
         command (str, optional): The command that produced the results.
+        titles (dict, optional): Protocol -> title in tables and plots. Defaults to None
+            (:data:`PROTOCOL_TITLES`, else the protocol name).
 
     Returns:
         str: Path of ``results.md``.
     """
+    titles = dict(PROTOCOL_TITLES, **(titles or {}))
     results = collect_metrics(work_dir, protocols, seeds)
     lines = [f'# Results: {model_name}', '']
     if not results:
         lines.append('No classifier stage has finished yet.')
     else:
         present = [p for p in protocols if p in results]
-        header = '| model | ' + ' | '.join(
-            f'{PROTOCOL_TITLES.get(p, p)} top-1 | top-5' for p in present) + ' |'
         lines += [
             'Test accuracy (%), mean ± std over seeds '
-            f"{', '.join(str(s) for s in seeds)} (n per protocol: "
-            + ', '.join(f'{p} {len(results[p])}' for p in present) + ').', '', header,
-            '|' + ' --- |' * (1 + 2 * len(present))
+            f"{', '.join(str(s) for s in seeds)}.", '',
+            '| model | protocol | top-1 | top-5 | seeds |', '| --- | --- | --- | --- | --- |'
         ]
-        cells = []
         for p in present:
             by_seed = results[p]
-            cells.append(mean_std([m[TOP1] for m in by_seed.values()]))
             top5 = [m[TOP5] for m in by_seed.values() if TOP5 in m]
-            cells.append(mean_std(top5) if top5 else 'n/a')
-        lines += [f'| {model_name} | ' + ' | '.join(cells) + ' |', '']
+            lines.append(f'| {model_name} | {titles.get(p, p)} | '
+                         f'{mean_std([m[TOP1] for m in by_seed.values()])} | '
+                         f"{mean_std(top5) if top5 else 'n/a'} | {len(by_seed)} |")
+        lines.append('')
         lines += ['Per seed (top-1):', '']
         for p in present:
             per = ', '.join(f'seed {s}: {m[TOP1]:.2f}' for s, m in sorted(
                 results[p].items()))
-            lines.append(f'- {PROTOCOL_TITLES.get(p, p)}: {per}')
+            lines.append(f'- {titles.get(p, p)}: {per}')
         lines.append('')
         # Per-class precision / recall / F1 (mean over seeds).
         per_class = {}
@@ -262,7 +267,7 @@ def write_report(work_dir: str,
                 str(k) for k in range(n)]
             lines += ['Per-class precision / recall / F1 (%), mean over seeds:', '',
                       '| class | ' + ' | '.join(
-                          f'{PROTOCOL_TITLES.get(p, p)} P / R / F1' for p in per_class) +
+                          f'{titles.get(p, p)} P / R / F1' for p in per_class) +
                       ' |', '|' + ' --- |' * (1 + len(per_class))]
             for k, name in enumerate(names):
                 row = []
@@ -271,9 +276,9 @@ def write_report(work_dir: str,
                                           for i in ('precision', 'recall', 'f1-score')))
                 lines.append(f'| {name} | ' + ' | '.join(row) + ' |')
             lines.append('')
-        plot_accuracy(results, osp.join(work_dir, 'accuracy.png'))
+        plot_accuracy(results, osp.join(work_dir, 'accuracy.png'), titles)
         lines += ['![accuracy per protocol](accuracy.png)', '']
-        if plot_curves(work_dir, present, seeds[0], osp.join(work_dir, 'curves.png')):
+        if plot_curves(work_dir, present, seeds[0], osp.join(work_dir, 'curves.png'), titles):
             lines += ['![training curves](curves.png)', '']
     grid = osp.join(work_dir, 'bank', 'bank', 'sample_grid.png')
     if plot_samples(real_images, grid, classes or [], osp.join(work_dir, 'samples.png')):

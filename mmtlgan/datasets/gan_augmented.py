@@ -1,11 +1,9 @@
 """GANAugmentedDataset: a real dataset plus class-conditional synthetic images."""
 import copy
 import logging
-import os
 from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
-import torch
 from mmcv.transforms import LoadImageFromFile
 from mmengine.dataset import BaseDataset, Compose, force_full_init
 from mmengine.dist import sync_random_seed
@@ -13,6 +11,7 @@ from mmengine.logging import print_log
 
 from mmpretrain.registry import DATASETS, TRANSFORMS
 from .bank import BankError
+from .shared_epoch import SharedEpochMixin
 from .synthetic_sources import COLOR_ORDERS, BankSource, GeneratorSource
 
 MODES = ('real', 'synthetic', 'mix')
@@ -53,7 +52,7 @@ def water_fill(counts: Sequence[int], budget: int) -> List[int]:
 
 
 @DATASETS.register_module()
-class GANAugmentedDataset:
+class GANAugmentedDataset(SharedEpochMixin):
     """A real dataset plus class-conditional synthetic (GAN) images, per epoch.
 
     A wrapper in the style of MMEngine's ``ClassBalancedDataset``: it takes any
@@ -212,8 +211,7 @@ class GANAugmentedDataset:
         self._pipeline_cfg = pipeline
         self._color_order = color_order
         self._metainfo = self.dataset.metainfo
-        # The epoch, shared with dataloader workers (see the class docstring).
-        self._epoch = torch.zeros(1, dtype=torch.long).share_memory_()
+        self._init_shared_epoch()  # see the class docstring
         self._perm_cache: Dict[tuple, np.ndarray] = {}
         self._fully_initialized = False
         if not lazy_init:
@@ -223,15 +221,6 @@ class GANAugmentedDataset:
     def metainfo(self) -> dict:
         """The wrapped dataset's meta information."""
         return copy.deepcopy(self._metainfo)
-
-    @property
-    def epoch(self) -> int:
-        """The epoch the synthetic draw is for."""
-        return int(self._epoch_view()[0])
-
-    def set_epoch(self, epoch: int) -> None:
-        """Select the synthetic draw of ``epoch`` (visible to dataloader workers)."""
-        self._epoch[0] = int(epoch)
 
     def _real_labels(self) -> np.ndarray:
         if hasattr(self.dataset, 'get_gt_labels'):
@@ -365,19 +354,6 @@ class GANAugmentedDataset:
         else:
             key = int(self._permutation(epoch, label, j // available)[j % available])
         return True, label, key
-
-    def _epoch_view(self) -> np.ndarray:
-        """A numpy view of the shared epoch tensor (cheap to read), made per process."""
-        view = self.__dict__.get('_epoch_np')
-        if view is None or self.__dict__.get('_epoch_np_pid') != os.getpid():
-            view = self._epoch_np = self._epoch.numpy()
-            self._epoch_np_pid = os.getpid()
-        return view
-
-    def __getstate__(self) -> dict:
-        state = dict(self.__dict__)
-        state.pop('_epoch_np', None)  # the shared tensor travels, its view is remade
-        return state
 
     def _check_index(self, idx: int) -> int:
         length = self.num_real + self.num_synthetic

@@ -9,6 +9,8 @@ import pytest
 
 from conftest import python_tool
 
+from mmtlgan.apis.report import PROTOCOL_TITLES
+
 CLS = 'configs/experiments/digits/'
 SHORT = {'train_cfg.max_epochs': 1, 'train_cfg.val_interval': 1,
          'default_hooks.checkpoint.interval': 1}
@@ -40,14 +42,26 @@ experiment = dict(
                            'model.head.loss_lambda': 1.0}})),
         joint=dict(config='{CLS}resnet18-w16_gan_digits59.py', pretrained_key=_pre,
                    cfg_options=_wrapped),
+        probe_lda_synthetic=dict(
+            kind='probe', config='configs/probe/resnet18-w16_probe-lda_digits59.py',
+            uses_bank=True, seeds=[0],
+            cfg_options={{'train_dataloader.dataset.num_per_class': 4}}),
+        multitask=dict(
+            config='configs/multitask/resnet18-w16_multitask_digits59.py', uses_bank=False,
+            seeds=[0], pretrained_key=[_pre, 'model.source_head.init_cfg.checkpoint'],
+            cfg_options=dict(_short, **{{
+                'train_dataloader.dataset.target.num_per_class': 4,
+                'train_dataloader.dataset.source.num_per_class': 4}})),
     ))
 '''
-PROTOCOLS = ('real', 'synthetic', 'joint')
+PROTOCOLS = ('real', 'synthetic', 'joint', 'probe_lda_synthetic', 'multitask')
 SEEDS = (0, 1)
+PROTOCOL_SEEDS = dict({p: SEEDS for p in PROTOCOLS}, probe_lda_synthetic=(0, ), multitask=(0, ))
 
 
 def stages():
-    return ['pretrain', 'gan', 'bank'] + [f'cls/{p}/seed{s}' for p in PROTOCOLS for s in SEEDS]
+    return ['pretrain', 'gan', 'bank'] + [
+        f'cls/{p}/seed{s}' for p in PROTOCOLS for s in PROTOCOL_SEEDS[p]]
 
 
 def marker(work: str, stage: str) -> str:
@@ -76,8 +90,12 @@ def test_every_stage_writes_its_output(experiment):
     manifest = json.load(open(osp.join(work, 'bank', 'bank', 'manifest.json')))
     assert manifest['counts'] == {c: 6 for c in '56789'}
     for p in PROTOCOLS:
-        for s in SEEDS:
+        for s in PROTOCOL_SEEDS[p]:
             assert osp.isfile(osp.join(work, 'cls', p, f'seed{s}', 'metrics.json'))
+    assert not osp.exists(osp.join(work, 'cls', 'multitask', 'seed1'))
+    probe = json.load(open(marker(work, 'cls/probe_lda_synthetic/seed0')))
+    assert probe['probe']['n_synthetic'] == 5 * 6 and probe['probe']['dim'] == 4
+    assert probe['checkpoint'] == pretrain['checkpoint']  # the source model is probed
     for name in ('results.md', 'accuracy.png', 'samples.png', 'curves.png'):
         assert osp.getsize(osp.join(work, name)) > 0, name
     # the classifiers started from the source-task checkpoint (init_cfg=Pretrained)
@@ -90,20 +108,26 @@ def test_every_stage_writes_its_output(experiment):
 def test_table_equals_the_evaluations(experiment):
     _, work, _ = experiment
     table = open(osp.join(work, 'results.md')).read()
-    row = next(line for line in table.splitlines() if line.startswith('| ResNet-18/4 mini'))
-    cells = [c.strip() for c in row.strip('|').split('|')][1:]
-    for i, p in enumerate(PROTOCOLS):
+    rows = [[c.strip() for c in line.strip('|').split('|')]
+            for line in table.splitlines() if line.startswith('| ResNet-18/4 mini')]
+    assert [r[1] for r in rows] == [PROTOCOL_TITLES.get(p, p) for p in PROTOCOLS]
+    for row, p in zip(rows, PROTOCOLS):
         top1 = []
-        for s in SEEDS:
+        for s in PROTOCOL_SEEDS[p]:
+            if p.startswith('probe'):  # the probe's own output
+                top1.append(json.load(open(osp.join(
+                    work, 'cls', p, f'seed{s}', 'metrics.json')))['accuracy/top1'])
+                continue
             # the test loop's own log line, not our metrics.json
             logs = [osp.join(dp, f) for dp, _, fs in os.walk(
                 osp.join(work, 'cls', p, f'seed{s}')) for f in fs if f.endswith('.log')]
             text = open(logs[0]).read()
             value = float(re.findall(r'Epoch\(test\).*?accuracy/top1: ([0-9.]+)', text)[-1])
             top1.append(value)
-        mean, std = (float(x) for x in cells[2 * i].split(' ± '))
+        mean, std = (float(x) for x in row[2].split(' ± '))
+        assert row[4] == str(len(top1))
         assert mean == pytest.approx(statistics.mean(top1), abs=0.006)
-        assert std == pytest.approx(statistics.stdev(top1), abs=0.006)
+        assert std == pytest.approx(statistics.stdev(top1) if len(top1) > 1 else 0, abs=0.006)
 
 
 def test_interrupted_stage_is_redone_and_finished_ones_skipped(experiment):

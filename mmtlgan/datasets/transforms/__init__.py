@@ -1,0 +1,3 @@
+from .rotation_pretext import RotationPretext
+
+__all__ = ['RotationPretext']
