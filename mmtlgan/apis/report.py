@@ -80,21 +80,35 @@ def plot_accuracy(results: Dict[str, Dict[int, dict]], path: str,
     import matplotlib.pyplot as plt
 
     rows = summary_rows(results)
-    fig, ax = plt.subplots(figsize=(1.8 + 1.6 * len(rows), 3.6))
-    xs = range(len(rows))
-    ax.bar(xs, [r['top1_mean'] for r in rows], yerr=[r['top1_std'] for r in rows],
-           capsize=6, color='#8fb3d9', edgecolor='#2b5d8a')
-    for x, r in zip(xs, rows):
-        ax.scatter([x] * len(r['top1']), r['top1'], color='#1b1b1b', s=12, zorder=3)
-        ax.annotate(f"{r['top1_mean']:.1f}", (x, r['top1_mean']), ha='center',
-                    va='bottom', fontsize=9, xytext=(0, 8), textcoords='offset points')
-    ax.set_xticks(list(xs))
-    ax.set_xticklabels([titles.get(r['protocol'], r['protocol']) for r in rows],
-                       fontsize=8, rotation=15 if len(rows) <= 5 else 35, ha='right')
-    low = min(min(r['top1']) for r in rows)
-    ax.set_ylim(max(0, low - 10), 100)
-    ax.set_ylabel('top-1 accuracy (%)')
-    ax.set_title('Test top-1 per protocol (mean ± std over seeds)')
+    labels = [titles.get(r['protocol'], r['protocol']) for r in rows]
+    low = max(0, min(min(r['top1']) for r in rows) - 10)
+    if len(rows) <= 5:  # vertical bars
+        fig, ax = plt.subplots(figsize=(1.8 + 1.6 * len(rows), 3.6))
+        xs = range(len(rows))
+        ax.bar(xs, [r['top1_mean'] for r in rows], yerr=[r['top1_std'] for r in rows],
+               capsize=6, color='#8fb3d9', edgecolor='#2b5d8a')
+        for x, r in zip(xs, rows):
+            ax.scatter([x] * len(r['top1']), r['top1'], color='#1b1b1b', s=12, zorder=3)
+            ax.annotate(f"{r['top1_mean']:.1f}", (x, r['top1_mean']), ha='center',
+                        va='bottom', fontsize=9, xytext=(0, 8), textcoords='offset points')
+        ax.set_xticks(list(xs))
+        ax.set_xticklabels(labels, fontsize=8, rotation=15, ha='right')
+        ax.set_ylim(low, 100)
+        ax.set_ylabel('top-1 accuracy (%)')
+    else:  # many protocols: horizontal bars, table order from the top
+        fig, ax = plt.subplots(figsize=(8.5, 1.0 + 0.42 * len(rows)))
+        ys = list(range(len(rows)))[::-1]
+        ax.barh(ys, [r['top1_mean'] for r in rows], xerr=[r['top1_std'] for r in rows],
+                capsize=4, color='#8fb3d9', edgecolor='#2b5d8a', height=0.7)
+        for y, r in zip(ys, rows):
+            ax.scatter(r['top1'], [y] * len(r['top1']), color='#1b1b1b', s=10, zorder=3)
+            ax.annotate(f"{r['top1_mean']:.1f} (n={len(r['top1'])})", (r['top1_mean'], y),
+                        va='center', fontsize=8, xytext=(8, 0), textcoords='offset points')
+        ax.set_yticks(ys)
+        ax.set_yticklabels(labels, fontsize=8)
+        ax.set_xlim(low, 100)
+        ax.set_xlabel('top-1 accuracy (%)')
+    ax.set_title('Test top-1 per protocol (mean ± std over seeds, dots = seeds)')
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
