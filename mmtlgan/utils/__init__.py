@@ -1,8 +1,9 @@
 from .checkpoint import (CHECKPOINT_SAFE_GLOBALS, history_buffer_getattr,
                          install_checkpoint_loader, load_from_local,
                          register_checkpoint_safe_globals)
+from .fileio import atomic_write, dump_json, sha256sum
 
 __all__ = [
     'CHECKPOINT_SAFE_GLOBALS', 'history_buffer_getattr', 'install_checkpoint_loader',
-    'load_from_local', 'register_checkpoint_safe_globals'
+    'load_from_local', 'register_checkpoint_safe_globals', 'atomic_write', 'dump_json', 'sha256sum'
 ]
