@@ -1,9 +1,10 @@
 from .checkpoint import (CHECKPOINT_SAFE_GLOBALS, history_buffer_getattr,
-                         install_checkpoint_loader, load_from_local,
-                         register_checkpoint_safe_globals)
+                         install_checkpoint_loader, load_from_local, load_prefixed,
+                         read_state_dict, register_checkpoint_safe_globals)
 from .fileio import atomic_write, dump_json, sha256sum
 
 __all__ = [
     'CHECKPOINT_SAFE_GLOBALS', 'history_buffer_getattr', 'install_checkpoint_loader',
-    'load_from_local', 'register_checkpoint_safe_globals', 'atomic_write', 'dump_json', 'sha256sum'
+    'load_from_local', 'register_checkpoint_safe_globals', 'read_state_dict', 'load_prefixed',
+    'atomic_write', 'dump_json', 'sha256sum'
 ]

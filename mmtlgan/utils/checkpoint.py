@@ -118,3 +118,85 @@ def install_checkpoint_loader() -> None:
     """
     register_checkpoint_safe_globals()
     CheckpointLoader.register_scheme(prefixes='', force=True)(load_from_local)
+
+
+def read_state_dict(checkpoint: str) -> dict:
+    """The ``state_dict`` of a checkpoint file, with clear errors.
+
+    Reads through MMEngine's ``CheckpointLoader`` (so the safe local loader above applies),
+    accepts MMEngine runner checkpoints (``{'state_dict': ...}``) and bare state dicts, and
+    strips a leading ``module.`` (DDP) from every key.
+
+    Args:
+        checkpoint (str): Path of the checkpoint.
+
+    Returns:
+        dict: Parameter name -> tensor.
+
+    Raises:
+        FileNotFoundError: If ``checkpoint`` is not a file.
+        ValueError: If it cannot be read (truncated, not a checkpoint) or holds no state
+            dict.
+    """
+    import zipfile
+    if not isinstance(checkpoint, str) or not osp.isfile(checkpoint):
+        raise FileNotFoundError(f'checkpoint {checkpoint!r} is not a file')
+    try:
+        ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
+    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError,
+            zipfile.BadZipFile) as e:
+        raise ValueError(f'cannot read checkpoint {checkpoint!r}: {e}') from e
+    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
+    if not isinstance(state, dict) or not state:
+        raise ValueError(f'checkpoint {checkpoint!r} holds no state_dict')
+    return {(k[len('module.'):] if k.startswith('module.') else k): v
+            for k, v in state.items()}
+
+
+def load_prefixed(module: torch.nn.Module,
+                  state: dict,
+                  prefix: str,
+                  strict: bool = True,
+                  source: str = 'checkpoint') -> Tuple[List[str], List[str]]:
+    """Load the entries of ``state`` under ``prefix`` into ``module``.
+
+    ``load_prefixed(model.generator, state, 'generator_ema.module.')`` loads an EMA
+    generator; ``load_prefixed(model.backbone, state, 'backbone.')`` a backbone. Nothing
+    falls back silently: no key under ``prefix`` is an error, and with ``strict`` so is any
+    missing, unexpected or differently shaped key, each listed in the message.
+
+    Args:
+        module (nn.Module): The module to load into.
+        state (dict): A state dict (e.g. from :func:`read_state_dict`).
+        prefix (str): Key prefix of ``module``'s entries, ending with ``'.'``.
+        strict (bool): Refuse missing / unexpected keys. Shape mismatches are always
+            refused. Defaults to True.
+        source (str): What ``state`` came from, for messages. Defaults to
+            ``'checkpoint'``.
+
+    Returns:
+        tuple: ``(missing, unexpected)`` key lists (empty with ``strict``).
+
+    Raises:
+        ValueError: If nothing is under ``prefix`` or the weights do not match.
+    """
+    sub = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+    if not sub:
+        raise ValueError(f'{source} has no weights under {prefix!r} (keys such as '
+                         f'{sorted(state)[:3]})')
+    own = module.state_dict()
+    missing = sorted(k for k in own if k not in sub)
+    unexpected = sorted(k for k in sub if k not in own)
+    mismatched = sorted(f'{k} {tuple(sub[k].shape)} vs {tuple(v.shape)}'
+                        for k, v in own.items()
+                        if k in sub and tuple(getattr(sub[k], 'shape', ())) != tuple(v.shape))
+    problems = [(name, keys) for name, keys in (
+        ('shape mismatches (checkpoint vs model)', mismatched),
+        ('missing keys', missing if strict else []),
+        ('unexpected keys', unexpected if strict else [])) if keys]
+    if problems:
+        raise ValueError(f'{source} does not match {type(module).__name__} under '
+                         f'{prefix!r}: ' + '; '.join(f'{len(k)} {n}, e.g. {k[:3]}'
+                                                     for n, k in problems))
+    module.load_state_dict(sub, strict=False)
+    return missing, unexpected
