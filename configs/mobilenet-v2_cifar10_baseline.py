@@ -1,25 +1,26 @@
-# The CIFAR-10 transfer-learning recipe of resnet50_cifar10_baseline.py with an
-# ImageNet-pretrained MobileNetV2 (MMPretrain has no CIFAR-10 MobileNetV2 config);
-# real images only. Twin: mobilenet-v2_cifar10_gan.py.
+# Transfer learning on CIFAR-10 with an ImageNet-pretrained MobileNetV2 (MMPretrain has no
+# CIFAR-10 MobileNetV2 config); real images only. Twin: mobilenet-v2_cifar10_gan.py.
+#
+#   python tools/train.py configs/mobilenet-v2_cifar10_baseline.py
 #
 # 32x32 input: MMPretrain's MobileNetV2 downsamples by 32 (stride-2 stem + four stride-2
 # stages), so a CIFAR image would end as a 1x1 map. We keep the stock, fully pretrained
 # backbone and resize the images to 128x128 after augmentation (final map 4x4), instead of
 # changing strides, which would alter the pretrained network. Cost: 16x the pixels of 32x32
 # (about 0.1 GFLOPs per image). Override with e.g. scale=224 in the two Resize steps.
-_base_ = './resnet50_cifar10_baseline.py'
+# Optimizer and schedule as resnet50_cifar10_baseline.py, with MobileNetV2's stages.
+# Overrides: train_dataloader.dataset.data_root=DIR val_dataloader.dataset.data_root=DIR,
+#   model.backbone.init_cfg.checkpoint=PATH (a local file)
+_base_ = [
+    'mmpretrain::_base_/models/mobilenet_v2_1x.py', '_base_/datasets/cifar10_folder.py',
+    '_base_/schedules/resnet_staged-finetune_30e.py', '_base_/default_runtime.py'
+]
 
+checkpoint = ('https://download.openmmlab.com/mmclassification/v0/mobilenet_v2/'
+              'mobilenet_v2_batch256_imagenet_20200708-3b2dc3af.pth')
 model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='MobileNetV2',
-        widen_factor=1.0,
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='https://download.openmmlab.com/mmclassification/v0/mobilenet_v2/'
-            'mobilenet_v2_batch256_imagenet_20200708-3b2dc3af.pth',
-            prefix='backbone')),
-    head=dict(in_channels=1280))
+    backbone=dict(init_cfg=dict(type='Pretrained', checkpoint=checkpoint, prefix='backbone')),
+    head=dict(num_classes=10))
 
 train_pipeline = [
     dict(type='LoadImageFromFile'),
@@ -37,6 +38,7 @@ train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
+# MobileNetV2 stages: conv1, layer1..layer7, conv2 (1x1 to 1280 channels).
 optim_wrapper = dict(
     paramwise_cfg=dict(
         _delete_=True,
@@ -48,18 +50,18 @@ optim_wrapper = dict(
             'backbone.layer4': dict(lr_mult=0.5),
             'backbone.layer5': dict(lr_mult=0.5),
         }))
-
-# MobileNetV2 stages: conv1, layer1..layer7, conv2 (1x1 to 1280 channels).
 custom_hooks = [
     dict(
         type='StagedUnfreezeHook',
         frozen=['backbone'],
         unfreeze=[
-            dict(epoch=3, modules=['backbone.conv2', 'backbone.layer7',
-                                   'backbone.layer6']),
+            dict(epoch=3, modules=['backbone.conv2', 'backbone.layer7', 'backbone.layer6']),
             dict(epoch=6, modules=['backbone.layer5', 'backbone.layer4']),
-            dict(epoch=9, modules=['backbone.layer3', 'backbone.layer2',
-                                   'backbone.layer1', 'backbone.conv1']),
+            dict(
+                epoch=9,
+                modules=['backbone.layer3', 'backbone.layer2', 'backbone.layer1',
+                         'backbone.conv1']),
         ]),
     dict(type='DatasetEpochHook'),
 ]
+default_hooks = dict(logger=dict(interval=50))

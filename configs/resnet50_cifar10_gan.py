@@ -1,27 +1,17 @@
-# resnet50_cifar10_baseline.py plus GAN data augmentation: the same run, with
-#   - GANAugmentedDataset: real CIFAR-10 + 1/3 synthetic images per epoch from a bank
-#     written by tools/generate.py (placeholder path below; write it with e.g.
-#     python tools/generate.py configs/gan/resattn-gan_cifar10-32x32.py CKPT
-#     data/banks/cifar10_resattn ...), drawn afresh every epoch;
-#   - JointLossClsHead: L = λ·CE + (1-λ)·L_GAN with a gradient-reversed real-vs-synthetic
-#     discriminator on the pooled features.
-# Real data: --cfg-options train_dataloader.dataset.dataset.data_root=DIR
-# Bank:      --cfg-options train_dataloader.dataset.synthetic_bank=DIR
-# Protocols: train_dataloader.dataset.mode=real|synthetic|mix
-_base_ = './resnet50_cifar10_baseline.py'
+# resnet50_cifar10_baseline.py plus GAN data augmentation (_base_/gan_augmentation.py):
+# real CIFAR-10 + one third synthetic images per epoch from a bank written by
+# tools/generate.py, and the joint loss L = λ·CE + (1-λ)·L_GAN of JointLossClsHead.
+#
+#   python tools/generate.py configs/gan/resattn-gan_cifar10-32x32.py GAN_CKPT \
+#       --out data/banks/cifar10_resattn --num-per-class 5000
+#   python tools/train.py configs/resnet50_cifar10_gan.py \
+#       --cfg-options train_dataloader.dataset.source.data_root=data/banks/cifar10_resattn
+#
+# Overrides: train_dataloader.dataset.source.data_root=DIR,
+#   train_dataloader.dataset.dataset.data_root=DIR (real data), val_dataloader.dataset.data_root=DIR,
+#   train_dataloader.dataset.mode=real|synthetic|mix, model.head.loss_lambda=L
+_base_ = ['./resnet50_cifar10_baseline.py', '_base_/gan_augmentation.py']
 
-model = dict(
-    head=dict(
-        type='JointLossClsHead',
-        loss_lambda=0.5,
-        grl_coeff=dict(type='dann', end=1.0),
-        synthetic_weight=1.0))
-
+model = dict(head=_base_.joint_loss_head)
 train_dataloader = dict(
-    dataset=dict(
-        _delete_=True,
-        type='GANAugmentedDataset',
-        dataset={{_base_.train_dataloader.dataset}},
-        mode='mix',
-        synthetic_bank='data/banks/cifar10_resattn',
-        synthetic_ratio=1 / 3))
+    dataset=dict(_base_.gan_augmented_dataset, dataset=_base_.train_dataloader.dataset))

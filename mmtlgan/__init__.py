@@ -15,6 +15,6 @@ from .version import __version__, version_info  # noqa: E402
 
 install_checkpoint_loader()
 
-from . import apis, datasets, engine, models  # noqa: E402,F401
+from . import apis, datasets, engine, evaluation, models  # noqa: E402,F401
 
-__all__ = ['__version__', 'version_info', 'apis', 'datasets', 'engine', 'models']
+__all__ = ['__version__', 'version_info', 'apis', 'datasets', 'engine', 'evaluation', 'models']

@@ -83,8 +83,8 @@ def run_tool(args: Sequence[str],
     full_env['PYTHONPATH'] = ROOT + os.pathsep + full_env.get('PYTHONPATH', '')
     full_env['PYTHON'] = sys.executable
     full_env.update(env or {})
-    proc = subprocess.run(list(args), cwd=cwd or ROOT, env=full_env, capture_output=True,
-                          text=True, timeout=timeout)
+    proc = subprocess.run(
+        list(args), cwd=cwd or ROOT, env=full_env, capture_output=True, text=True, timeout=timeout)
     if proc.returncode != 0:
         pytest.fail(f'command {list(args)} exited {proc.returncode}\n--- stdout ---\n'
                     f'{proc.stdout[-6000:]}\n--- stderr ---\n{proc.stderr[-6000:]}')

@@ -10,16 +10,14 @@ linear SVM is trained; the metrics have the keys of MMPretrain's evaluator. Defa
 from the config's ``probe = dict(reduce=..., dim=..., classifier=...)``.
 """
 import argparse
-import json
-import os
-import os.path as osp
-import tempfile
 from typing import List, Optional
 
 from mmengine.config import DictAction
 
 import mmtlgan  # noqa: F401  (registers mmtlgan components, compat set-up)
-from mmtlgan.apis.feature_probe import CLASSIFIERS, REDUCERS, TOP1, TOP5, run_probe
+from mmtlgan.apis import run_probe
+from mmtlgan.apis.linear_probe import CLASSIFIERS, REDUCERS, TOP1, TOP5
+from mmtlgan.utils import dump_json
 
 
 def shrinkage_arg(value: str):
@@ -29,8 +27,7 @@ def shrinkage_arg(value: str):
     try:
         return float(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected 'auto' or a number, got {value!r}") from None
+        raise argparse.ArgumentTypeError(f"expected 'auto' or a number, got {value!r}") from None
 
 
 def parse_args() -> argparse.Namespace:
@@ -38,33 +35,58 @@ def parse_args() -> argparse.Namespace:
         description='Linear probe on the frozen features of a classifier checkpoint')
     parser.add_argument('config', help='classification config (model and datasets)')
     parser.add_argument('checkpoint', help='checkpoint of the feature extractor')
-    parser.add_argument('--reduce', choices=REDUCERS, default=None,
-                        help="feature reduction (default: the config's probe.reduce, "
-                        'else none)')
-    parser.add_argument('--dim', type=int, default=None,
-                        help='PCA/LDA output dimension (default: the config\'s probe.dim, '
-                        'else the largest allowed)')
-    parser.add_argument('--shrinkage', type=shrinkage_arg, default=None,
-                        help="LDA covariance shrinkage: 'auto' (Ledoit-Wolf) or a float "
-                        "in [0, 1] (default: the config's probe.shrinkage, else none)")
-    parser.add_argument('--classifier', choices=CLASSIFIERS, default=None,
-                        help="new classifier (default: the config's probe.classifier, "
-                        'else logreg)')
-    parser.add_argument('--synthetic-bank', default=None,
-                        help='synthetic bank whose images are added to the training '
-                        'features')
-    parser.add_argument('--cache-dir', default=None,
-                        help='feature cache folder (default: <work_dir or the '
-                        "checkpoint's folder>/feature_cache)")
-    parser.add_argument('--batch-size', type=int, default=None,
-                        help="extraction batch size (default: the test dataloader's)")
-    parser.add_argument('--num-workers', type=int, default=None,
-                        help="dataloader workers (default: the test dataloader's)")
+    parser.add_argument(
+        '--reduce',
+        choices=REDUCERS,
+        default=None,
+        help="feature reduction (default: the config's probe.reduce, "
+        'else none)')
+    parser.add_argument(
+        '--dim',
+        type=int,
+        default=None,
+        help='PCA/LDA output dimension (default: the config\'s probe.dim, '
+        'else the largest allowed)')
+    parser.add_argument(
+        '--shrinkage',
+        type=shrinkage_arg,
+        default=None,
+        help="LDA covariance shrinkage: 'auto' (Ledoit-Wolf) or a float "
+        "in [0, 1] (default: the config's probe.shrinkage, else none)")
+    parser.add_argument(
+        '--classifier',
+        choices=CLASSIFIERS,
+        default=None,
+        help="new classifier (default: the config's probe.classifier, "
+        'else logreg)')
+    parser.add_argument(
+        '--synthetic-bank',
+        default=None,
+        help='synthetic bank whose images are added to the training '
+        'features')
+    parser.add_argument(
+        '--cache-dir',
+        default=None,
+        help='feature cache folder (default: <work_dir or the '
+        "checkpoint's folder>/feature_cache)")
+    parser.add_argument(
+        '--batch-size',
+        type=int,
+        default=None,
+        help="extraction batch size (default: the test dataloader's)")
+    parser.add_argument(
+        '--num-workers',
+        type=int,
+        default=None,
+        help="dataloader workers (default: the test dataloader's)")
     parser.add_argument('--device', default=None, help='default: GPU if any, else CPU')
     parser.add_argument('--out', default=None, help='write the metrics to this JSON file')
     parser.add_argument('--no-progress', action='store_true', help='no progress bars')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override settings of the config, as key=value pairs')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings of the config, as key=value pairs')
     return parser.parse_args()
 
 
@@ -108,31 +130,25 @@ def format_report(result: dict) -> str:
     return '\n'.join(lines)
 
 
-def dump_json_atomic(obj: dict, path: str) -> None:
-    """Write ``obj`` as JSON to ``path`` through a temporary file and a rename."""
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=osp.basename(path) + '.', suffix='.tmp', dir=folder)
-    try:
-        with os.fdopen(fd, 'w', encoding='utf-8') as f:
-            json.dump(obj, f, indent=2)
-        os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
-
-
 def main(args: Optional[argparse.Namespace] = None) -> dict:
     args = args or parse_args()
     result = run_probe(
-        args.config, args.checkpoint, reduce=args.reduce, dim=args.dim,
-        classifier=args.classifier, shrinkage=args.shrinkage, synthetic_bank=args.synthetic_bank,
-        cache_dir=args.cache_dir, batch_size=args.batch_size,
-        num_workers=args.num_workers, device=args.device, cfg_options=args.cfg_options,
+        args.config,
+        args.checkpoint,
+        reduce=args.reduce,
+        dim=args.dim,
+        classifier=args.classifier,
+        shrinkage=args.shrinkage,
+        synthetic_bank=args.synthetic_bank,
+        cache_dir=args.cache_dir,
+        batch_size=args.batch_size,
+        num_workers=args.num_workers,
+        device=args.device,
+        cfg_options=args.cfg_options,
         progress=not args.no_progress)
     print(format_report(result))
     if args.out:
-        dump_json_atomic(result, args.out)
+        dump_json(result, args.out)
         print(f'\nmetrics written to {args.out}')
     return result
 

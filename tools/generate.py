@@ -2,7 +2,13 @@
 class-conditional GAN.
 
     python tools/generate.py CONFIG CHECKPOINT --out DIR [--num-per-class N]
+    python tools/generate.py CONFIG CHECKPOINT --out DIR --truncation 1.5
     torchrun --nproc_per_node 2 tools/generate.py CONFIG CKPT --out DIR --launcher pytorch
+
+The EMA generator is sampled when the checkpoint has one (``--sample-model auto``).
+``--truncation T`` draws latents from a standard normal truncated to [-T, T] (elements with
+|z| > T are redrawn; smaller T: more typical, less varied images); it is off by default and
+recorded in the manifest (``generator.truncation``).
 """
 import argparse
 
@@ -18,29 +24,52 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('checkpoint', help='GAN checkpoint')
     parser.add_argument('--out', required=True, help='output bank folder (new or empty)')
     counts = parser.add_mutually_exclusive_group()
-    counts.add_argument('--num-per-class', type=int, default=None,
-                        help='images per class (default 100)')
-    counts.add_argument('--class-counts', nargs='+', action=DictAction,
-                        help='a class distribution: NAME=N pairs (other classes get '
-                        'no images)')
+    counts.add_argument(
+        '--num-per-class', type=int, default=None, help='images per class (default 100)')
+    counts.add_argument(
+        '--class-counts',
+        nargs='+',
+        action=DictAction,
+        help='a class distribution: NAME=N pairs (other classes get '
+        'no images)')
     parser.add_argument('--seed', type=int, default=0, help='noise seed (default 0)')
-    parser.add_argument('--classes', nargs='+',
-                        help='class names in label order (default: from the config)')
-    parser.add_argument('--batch-size', type=int, default=None,
-                        help='sampling batch size (default: sized to the machine)')
-    parser.add_argument('--sample-model', choices=['auto', 'orig', 'ema'],
-                        default='auto', help='generator weights to sample from')
-    parser.add_argument('--channel-order', choices=['BGR', 'RGB'], default=None,
-                        help="override the generator's output channel order (default: "
-                        "the data preprocessor's, else BGR)")
+    parser.add_argument(
+        '--classes', nargs='+', help='class names in label order (default: from the config)')
+    parser.add_argument(
+        '--batch-size',
+        type=int,
+        default=None,
+        help='sampling batch size (default: sized to the machine)')
+    parser.add_argument(
+        '--sample-model',
+        choices=['auto', 'orig', 'ema'],
+        default='auto',
+        help='generator weights to sample from')
+    parser.add_argument(
+        '--channel-order',
+        type=str.lower,
+        choices=['bgr', 'rgb'],
+        default=None,
+        help="override the channel order the generator outputs (default: "
+        "the data preprocessor's output_channel_order, else bgr)")
+    parser.add_argument(
+        '--truncation',
+        type=float,
+        default=None,
+        help='truncate latents to [-T, T] by redrawing (default: off)')
     parser.add_argument('--device', default=None, help='default: GPU if any, else CPU')
-    parser.add_argument('--no-grid', action='store_true',
-                        help='do not write sample_grid.png')
+    parser.add_argument('--no-grid', action='store_true', help='do not write sample_grid.png')
     parser.add_argument('--no-progress', action='store_true', help='no progress bar')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override settings of the config, as key=value pairs')
-    parser.add_argument('--launcher', choices=['none', 'pytorch'], default='none',
-                        help='job launcher (pytorch: torchrun, one slice per rank)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings of the config, as key=value pairs')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch'],
+        default='none',
+        help='job launcher (pytorch: torchrun, one slice per rank)')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     return parser.parse_args()
 
@@ -51,10 +80,19 @@ def main() -> None:
     counts = args.class_counts if args.class_counts else (
         args.num_per_class if args.num_per_class is not None else 100)
     generate_bank(
-        args.config, args.checkpoint, args.out, counts=counts, seed=args.seed,
-        classes=args.classes, batch_size=args.batch_size, sample_model=args.sample_model,
-        channel_order=args.channel_order, cfg_options=args.cfg_options,
-        device=args.device, progress=not args.no_progress,
+        args.config,
+        args.checkpoint,
+        args.out,
+        counts=counts,
+        seed=args.seed,
+        classes=args.classes,
+        batch_size=args.batch_size,
+        sample_model=args.sample_model,
+        model_channel_order=args.channel_order,
+        truncation=args.truncation,
+        cfg_options=args.cfg_options,
+        device=args.device,
+        progress=not args.no_progress,
         sample_grid=not args.no_grid)
 
 

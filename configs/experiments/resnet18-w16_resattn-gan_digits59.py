@@ -11,6 +11,8 @@
 #             fine-tuning (real / synthetic / real+synthetic / joint loss), feature
 #             extraction (linear probes of the source model, +PCA/LDA, +synthetic
 #             features; deterministic, so one seed) and multi-task (+synthetic)
+_base_ = '../_base_/gan_protocols.py'
+
 # Config paths are relative to the project root (or the current directory).
 _cls = 'configs/experiments/digits/'
 _pretrained = 'model.backbone.init_cfg.checkpoint'
@@ -35,30 +37,35 @@ experiment = dict(
         synthetic=dict(
             config=_cls + 'resnet18-w16_gan_digits59.py',
             pretrained_key=_pretrained,
-            cfg_options={
-                'train_dataloader.dataset.mode': 'synthetic',
-                'train_dataloader.dataset.synthetic_ratio': None,
-                'train_dataloader.dataset.synthetic_per_class': 20,
-                'model.head.loss_lambda': 1.0,
-            }),
+            cfg_options=dict(_base_.synthetic_only,
+                             **{'train_dataloader.dataset.synthetic_per_class': 20})),
         mix=dict(
             config=_cls + 'resnet18-w16_gan_digits59.py',
             pretrained_key=_pretrained,
-            cfg_options={'model.head.loss_lambda': 1.0}),
-        joint=dict(
-            config=_cls + 'resnet18-w16_gan_digits59.py', pretrained_key=_pretrained),
+            cfg_options=_base_.plain_ce),
+        joint=dict(config=_cls + 'resnet18-w16_gan_digits59.py', pretrained_key=_pretrained),
         probe=dict(
-            kind='probe', title='features + logistic regression', config=_probe,
-            reduce='none', seeds=[0]),
+            kind='probe',
+            title='features + logistic regression',
+            config=_probe,
+            reduce='none',
+            seeds=[0]),
         probe_pca=dict(
-            kind='probe', title='features + PCA(16) + logistic regression',
-            config=_probe, reduce='pca', dim=16, seeds=[0]),
+            kind='probe',
+            title='features + PCA(16) + logistic regression',
+            config=_probe,
+            reduce='pca',
+            dim=16,
+            seeds=[0]),
         probe_lda=dict(
-            kind='probe', title='features + LDA(4) + logistic regression',
-            config=_probe, seeds=[0]),
+            kind='probe', title='features + LDA(4) + logistic regression', config=_probe,
+            seeds=[0]),
         probe_lda_synthetic=dict(
-            kind='probe', title='features + LDA(4), real + synthetic',
-            config=_probe, uses_bank=True, seeds=[0]),
+            kind='probe',
+            title='features + LDA(4), real + synthetic',
+            config=_probe,
+            uses_bank=True,
+            seeds=[0]),
         # Multi-task steps take a source batch as well (twice the images of fine-tuning):
         # one seed each keeps the whole default within 10 minutes on a 2-core CPU.
         multitask=dict(
@@ -71,6 +78,6 @@ experiment = dict(
             title='multi-task, real + synthetic',
             seeds=[0],
             config=_multitask + '-gan_digits59.py',
-            bank_key='train_dataloader.dataset.target.synthetic_bank',
+            bank_key='train_dataloader.dataset.target.source.data_root',
             pretrained_key=[_pretrained, 'model.source_head.init_cfg.checkpoint']),
     ))

@@ -22,8 +22,8 @@ experiment = dict(
             config=_cls + 'resnet18-w16_finetune_cifar10-500pc.py',
             uses_bank=False,
             pretrained_key=_pretrained),
-        # RandAugment (n=2, m=9) was 5.2 points below crop + flip at seed 0 (60.25 vs
-        # 65.48): not run for more seeds (docs/results.md).
+        # RandAugment (n=2, m=9) was below crop + flip at seed 0 (docs/results.md; rerun
+        # with --protocols real real_randaug --seeds 0): not run for more seeds.
         real_randaug=dict(
             title='real only, +RandAugment (TL)',
             seeds=[0],
@@ -39,19 +39,14 @@ experiment = dict(
             config=_cls + 'resnet18-w16_finetune-gan_cifar10-500pc.py',
             pretrained_key=_pretrained,
             seeds=[0],
-            cfg_options={
-                'train_dataloader.dataset.mode': 'synthetic',
-                'train_dataloader.dataset.synthetic_ratio': None,
-                'train_dataloader.dataset.synthetic_per_class': 500,
-                'model.head.loss_lambda': 1.0,
-            }),
+            cfg_options=dict(_base_.synthetic_only,
+                             **{'train_dataloader.dataset.synthetic_per_class': 500})),
         mix=dict(
             config=_cls + 'resnet18-w16_finetune-gan_cifar10-500pc.py',
             pretrained_key=_pretrained,
-            cfg_options={'model.head.loss_lambda': 1.0}),
+            cfg_options=_base_.plain_ce),
         joint=dict(
-            config=_cls + 'resnet18-w16_finetune-gan_cifar10-500pc.py',
-            pretrained_key=_pretrained),
+            config=_cls + 'resnet18-w16_finetune-gan_cifar10-500pc.py', pretrained_key=_pretrained),
         # Levers, one seed each: a smaller synthetic share, a larger CE weight λ.
         mix_share10=dict(
             title='real + synthetic, 10 % share',
@@ -70,15 +65,23 @@ experiment = dict(
             cfg_options={'model.head.loss_lambda': 0.9}),
         # Feature extraction: the source model's features, no fine-tuning (deterministic).
         probe_pca=dict(
-            kind='probe', title='features + PCA(64) + logistic regression',
-            config=_cls + 'resnet18-w16_probe_cifar10-500pc.py', seeds=[0]),
+            kind='probe',
+            title='features + PCA(64) + logistic regression',
+            config=_cls + 'resnet18-w16_probe_cifar10-500pc.py',
+            seeds=[0]),
         probe_lda=dict(
-            kind='probe', title='features + LDA(9) + logistic regression',
-            config=_cls + 'resnet18-w16_probe_cifar10-500pc.py', reduce='lda', dim=9,
-            shrinkage='auto', seeds=[0]),
+            kind='probe',
+            title='features + LDA(9) + logistic regression',
+            config=_cls + 'resnet18-w16_probe_cifar10-500pc.py',
+            reduce='lda',
+            dim=9,
+            shrinkage='auto',
+            seeds=[0]),
         probe_pca_synthetic=dict(
-            kind='probe', title='features + PCA(64), real + synthetic',
-            config=_cls + 'resnet18-w16_probe_cifar10-500pc.py', uses_bank=True,
+            kind='probe',
+            title='features + PCA(64), real + synthetic',
+            config=_cls + 'resnet18-w16_probe_cifar10-500pc.py',
+            uses_bank=True,
             seeds=[0]),
         # Multi-task: target + rotation prediction on the 45,000 unlabelled images.
         multitask=dict(

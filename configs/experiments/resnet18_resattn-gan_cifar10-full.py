@@ -9,16 +9,18 @@
 #
 # No source stage: MMPretrain's CIFAR ResNet-18 (3x3 stem) has no ImageNet weights; its
 # model-zoo figure (94.82) is from scratch too.
+_base_ = '../_base_/gan_protocols.py'
+
 _cls = 'configs/experiments/cifar10/'
 experiment = dict(
     name='cifar10-full',
     model_name='ResNet-18 (from scratch, 200 epochs)',
     work_dir='work_dirs/experiments/cifar10-full',
     seeds=[0, 1, 2],
-    classes=['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse',
-             'ship', 'truck'],
-    real_preview=dict(
-        type='CustomDataset', data_root='data/cifar10-jpeg', data_prefix='train'),
+    classes=[
+        'airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'
+    ],
+    real_preview=dict(type='CustomDataset', data_root='data/cifar10-jpeg', data_prefix='train'),
     gan=dict(
         config='configs/gan/resattn-gan_cifar10-32x32.py',
         cfg_options={'train_dataloader.dataset.data_root': 'data/cifar10-jpeg/train'}),
@@ -27,14 +29,8 @@ experiment = dict(
         real=dict(config=_cls + 'resnet18_baseline_cifar10-full.py', uses_bank=False),
         synthetic=dict(
             config=_cls + 'resnet18_gan_cifar10-full.py',
-            cfg_options={
-                'train_dataloader.dataset.mode': 'synthetic',
-                'train_dataloader.dataset.synthetic_ratio': None,
-                'train_dataloader.dataset.synthetic_per_class': 5000,
-                'model.head.loss_lambda': 1.0,
-            }),
-        mix=dict(
-            config=_cls + 'resnet18_gan_cifar10-full.py',
-            cfg_options={'model.head.loss_lambda': 1.0}),
+            cfg_options=dict(_base_.synthetic_only,
+                             **{'train_dataloader.dataset.synthetic_per_class': 5000})),
+        mix=dict(config=_cls + 'resnet18_gan_cifar10-full.py', cfg_options=_base_.plain_ce),
         joint=dict(config=_cls + 'resnet18_gan_cifar10-full.py'),
     ))

@@ -2,7 +2,10 @@
 # scikit-learn's handwritten digits, 20 real images per class (the real training set of
 # configs/experiments/digits/resnet18-w16_*_digits59.py), upsampled to 32x32 with three
 # identical grey channels. The images come from MMPretrain's SklearnDigits dataset (no
-# files, no download): its `img` array becomes MMagic's `gt`.
+# files, no download): its `img` array becomes MMagic's `gt`. The `gan` stage of
+# configs/experiments/resnet18-w16_resattn-gan_digits59.py.
+#
+#   python tools/train.py configs/gan/resattn-gan_digits59-32x32.py
 _base_ = ['./resattn-gan_cifar10-32x32.py']
 
 num_classes = 5
@@ -28,11 +31,6 @@ train_dataloader = dict(
         pipeline=train_pipeline))
 
 train_cfg = dict(max_iters=1500, val_interval=1500)
-default_hooks = dict(logger=dict(interval=100), checkpoint=dict(interval=1500))
-custom_hooks = [
-    dict(
-        type='VisualizationHook',
-        interval=500,
-        fixed_input=True,
-        vis_kwargs_list=dict(type='GAN', name='fake_img'))
-]
+# A checkpoint every 500 iterations, the last two kept (the last one is iteration 1500).
+default_hooks = dict(logger=dict(interval=100), checkpoint=dict(interval=500))
+custom_hooks = [dict(_base_.custom_hooks[0], interval=500)]

@@ -23,10 +23,4 @@ train_dataloader = dict(
 # ~10 epochs of MNIST's 60k images at batch 64
 train_cfg = dict(max_iters=10000, val_interval=10000)
 default_hooks = dict(checkpoint=dict(interval=2000))
-custom_hooks = [
-    dict(
-        type='VisualizationHook',
-        interval=500,
-        fixed_input=True,
-        vis_kwargs_list=dict(type='GAN', name='fake_img'))
-]
+custom_hooks = [dict(_base_.custom_hooks[0], interval=500)]

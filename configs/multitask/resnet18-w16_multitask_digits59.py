@@ -13,32 +13,27 @@
 # Both branches start from the source-task model (resnet18-w16_source_digits04.py): the
 # backbone and the source head load its checkpoint (init_cfg=Pretrained). From scratch:
 #   --cfg-options model.backbone.init_cfg=None model.source_head.init_cfg=None
-_base_ = '../experiments/digits/resnet18-w16_baseline_digits59.py'
+_base_ = ['../experiments/digits/resnet18-w16_baseline_digits59.py', '../_base_/multitask.py']
 
 model = dict(
-    type='MultiTaskImageClassifier',
-    target_weight=1.0,
+    _base_.multitask_classifier,
     source_head=dict(
         type='LinearClsHead',
         num_classes=5,
         in_channels=128,
         loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint={{_base_.model.backbone.init_cfg.checkpoint}},
-            prefix='head')))
+        init_cfg=dict(_base_.model.backbone.init_cfg, prefix='head')))
 
 train_dataloader = dict(
-    collate_fn=dict(type='multi_task_collate'),
+    _base_.multitask_dataloader,
     dataset=dict(
-        _delete_=True,
-        type='MultiTaskPairDataset',
-        target={{_base_.train_dataloader.dataset}},
+        _base_.multitask_pair_dataset,
+        target=_base_.train_dataloader.dataset,
         source=dict(
             type='SklearnDigits',
             split='train',
             labels=[0, 1, 2, 3, 4],
-            pipeline={{_base_.train_pipeline}})))
+            pipeline=_base_.train_pipeline)))
 
 # StagedUnfreezeHook (inherited) freezes the backbone for the first epochs: its parameters
 # get no gradient then, so DDP must look for unused parameters. (Both heads get a gradient

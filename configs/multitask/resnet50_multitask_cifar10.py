@@ -17,33 +17,20 @@
 # find_unused_parameters = True (inherited) is needed under DDP because StagedUnfreezeHook
 # freezes backbone stages; the source head is outside the frozen modules and trains from
 # the first epoch.
-_base_ = '../resnet50_cifar10_baseline.py'
+_base_ = ['../resnet50_cifar10_baseline.py', '../_base_/multitask.py']
 
 model = dict(
-    type='MultiTaskImageClassifier',
-    target_weight=1.0,
-    source_head=dict(
-        type='LinearClsHead',
-        num_classes=4,
-        in_channels=2048,
-        loss=dict(type='CrossEntropyLoss', loss_weight=1.0)))
+    _base_.multitask_classifier,
+    source_head=dict(type='LinearClsHead', in_channels=2048, num_classes=4))
 
-source_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='RandomCrop', crop_size=32, padding=4),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='RotationPretext'),  # sets gt_label = k for a rotation by k·90°
-    dict(type='PackInputs'),
-]
+# Source task: the target's training images and augmentation, then a random
+# rotation; their labels are not read.
 train_dataloader = dict(
-    collate_fn=dict(type='multi_task_collate'),
+    _base_.multitask_dataloader,
     dataset=dict(
-        _delete_=True,
-        type='MultiTaskPairDataset',
-        target={{_base_.train_dataloader.dataset}},
+        _base_.multitask_pair_dataset,
+        target=_base_.train_dataloader.dataset,
         source=dict(
-            type='CustomDataset',
-            data_root='data/cifar10-jpeg',
-            data_prefix='train',
+            _base_.train_dataloader.dataset,
             with_label=False,
-            pipeline=source_pipeline)))
+            pipeline=_base_.train_pipeline[:-1] + _base_.rotation_pretext)))

@@ -8,18 +8,13 @@
 #   wget https://download.openmmlab.com/mmclassification/v0/resnet/resnet50_8xb32_in1k_20210831-ea4938fc.pth
 #   python tools/feature_probe.py configs/probe/resnet50_probe-pca_cifar10.py \
 #       resnet50_8xb32_in1k_20210831-ea4938fc.pth [--classifier svm] [--synthetic-bank DIR]
-_base_ = '../resnet50_cifar10_baseline.py'
+# Data: --cfg-options train_dataloader.dataset.data_root=DIR val_dataloader.dataset.data_root=DIR
+_base_ = [
+    'mmpretrain::_base_/models/resnet50.py', '../_base_/datasets/cifar10_folder.py',
+    '../_base_/default_runtime.py'
+]
 
-model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='ResNet',
-        depth=50,
-        num_stages=4,
-        out_indices=(3, ),
-        style='pytorch'))
-data_preprocessor = dict(
-    mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=True)
+data_preprocessor = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=True)
 test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=224, interpolation='bicubic'),

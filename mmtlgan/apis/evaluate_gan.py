@@ -67,14 +67,26 @@ def gan_metrics(inception: str,
         raise ValueError(f'metrics must be some of {METRICS}, got {list(metrics)!r}')
     out = []
     if 'FID' in metrics:
-        out.append(dict(type='FrechetInceptionDistance', prefix='FID', fake_nums=fake_nums,
-                        real_nums=real_nums, inception_style='StyleGAN',
-                        inception_path=inception, need_cond_input=False,
-                        sample_model=sample_model))
+        out.append(
+            dict(
+                type='FrechetInceptionDistance',
+                prefix='FID',
+                fake_nums=fake_nums,
+                real_nums=real_nums,
+                inception_style='StyleGAN',
+                inception_path=inception,
+                need_cond_input=False,
+                sample_model=sample_model))
     if 'IS' in metrics:
-        out.append(dict(type='InceptionScore', prefix='IS', fake_nums=fake_nums,
-                        inception_style='StyleGAN', inception_path=inception,
-                        need_cond_input=False, sample_model=sample_model))
+        out.append(
+            dict(
+                type='InceptionScore',
+                prefix='IS',
+                fake_nums=fake_nums,
+                inception_style='StyleGAN',
+                inception_path=inception,
+                need_cond_input=False,
+                sample_model=sample_model))
     return out
 
 
@@ -111,17 +123,18 @@ def evaluate_gan(config: str,
     cfg: Config = load_config(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
-    cfg.work_dir = work_dir or osp.join(
-        'work_dirs', 'eval_' + osp.splitext(osp.basename(config))[0])
+    cfg.work_dir = work_dir or osp.join('work_dirs',
+                                        'eval_' + osp.splitext(osp.basename(config))[0])
     cfg.load_from = checkpoint
     cfg.launcher = 'none'
     cfg.test_dataloader = dict(
-        batch_size=batch_size, num_workers=0, persistent_workers=False,
+        batch_size=batch_size,
+        num_workers=0,
+        persistent_workers=False,
         sampler=dict(type='DefaultSampler', shuffle=False),
         dataset=copy.deepcopy(cfg.train_dataloader.dataset))
     cfg.test_cfg = dict(type='MultiTestLoop')
-    cfg.test_evaluator = dict(
-        type='Evaluator', metrics=gan_metrics(inception, fake_nums, metrics))
+    cfg.test_evaluator = dict(type='Evaluator', metrics=gan_metrics(inception, fake_nums, metrics))
     runner = build_runner(cfg)
     captured: dict = {}
     runner.register_hook(_CaptureMetrics(captured), priority='LOWEST')

@@ -7,7 +7,7 @@ functions as ``tools/train.py``, ``tools/test.py`` and ``tools/generate.py``
 (:func:`merge_train_args`, :func:`build_runner`, :func:`generate_bank`): there is no second
 training implementation.
 
-Work-dir layout::
+Work-dir layout (:class:`StageLayout` names every path)::
 
     <work_dir>/
       pretrain/               source-task classifier (optional)
@@ -22,9 +22,22 @@ the GAN protocols, multi-task training) or probes the pretrained backbone's feat
 linear classifier (``kind='probe'``, :func:`~mmtlgan.apis.run_probe`: feature extraction
 with optional PCA/LDA). Any name may be used; the table follows the config's order.
 
-A stage is finished when its folder holds ``DONE.json``, written last (atomically) with the
-stage's outputs. A finished stage is skipped; an unfinished one (interrupted, crashed) has its
-folder wiped and is run again, so its partial output is never trusted.
+A stage's life, in its folder:
+
+- ``STARTED.json`` is written (atomically) when the stage starts: the stage's settings (its
+  spec in the experiment config and the sha256 of its config file) and how it started.
+- ``DONE.json`` is written last (atomically) with the stage's outputs. A finished stage is
+  skipped on the next run.
+- An unfinished stage (killed, crashed) that trains through MMEngine (``pretrain``, ``gan``
+  and ``train`` protocols) *resumes* from its newest readable checkpoint through MMEngine's
+  own resume (``resume=True``, ``load_from=<checkpoint>``), provided its settings are those
+  recorded in ``STARTED.json``. A checkpoint that cannot be read (e.g. truncated by the
+  kill) is removed and the previous one is used; with none left, or with changed settings,
+  or for a stage without checkpoints (``bank``, ``probe`` protocols), the folder is wiped
+  and the stage is redone from scratch, so partial output is never trusted.
+
+The runner prints, per stage, whether it ran, resumed (from which iteration or epoch), was
+redone (and why) or was skipped; the report lists the resumed and redone stages.
 """
 import copy
 import json
@@ -33,68 +46,338 @@ import os.path as osp
 import re
 import shutil
 import time
-from typing import Callable, Dict, List, Optional, Sequence
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-from mmengine.config import Config
-
-from ..datasets.bank import sha256sum
-from .report import PROTOCOL_TITLES
+from ..evaluation.metric_keys import CLASSWISE_KEYS, CLS_EVALUATOR, TOP1, TOP5
+from ..utils.fileio import dump_json, sha256sum
 from .runner import build_runner, load_config, merge_train_args
 
+#: Stage names (and folder names) of the stages that run once per experiment.
+PRETRAIN, GAN, BANK = 'pretrain', 'gan', 'bank'
+STAGE_ORDER = (PRETRAIN, GAN, BANK)
+#: Folder of the classifier stages (``cls/<protocol>/seed<k>``).
+CLASSIFIER_DIR = 'cls'
+#: Written last, with the stage's outputs: the stage is finished.
 MARKER = 'DONE.json'
-STAGE_ORDER = ('pretrain', 'gan', 'bank')
-#: What every classifier stage reports: top-1/top-5 and per-class precision/recall/F1.
-EVALUATOR = [
-    dict(type='Accuracy', topk=(1, 5)),
-    dict(type='SingleLabelMetric', average=None, items=('precision', 'recall', 'f1-score')),
-]
-#: The sources' protocols. An experiment may name others (e.g. a baseline variant); the
-#: table follows the config's order.
-PROTOCOLS = ('real', 'synthetic', 'mix', 'joint')
+#: Written first, with the stage's settings: what a resume is checked against.
+STARTED = 'STARTED.json'
+#: A classifier stage's test metrics.
+METRICS = 'metrics.json'
+
+#: What every classifier stage reports (top-1/top-5, per-class precision/recall/F1).
+EVALUATOR = CLS_EVALUATOR
+#: The sources' protocols and their titles in the report. An experiment may name others
+#: (e.g. a baseline variant, titled by its ``title``); the table follows the config's order.
+PROTOCOL_TITLES = {
+    'real': 'real only (TL)',
+    'synthetic': 'synthetic only (CAS)',
+    'mix': 'real + synthetic',
+    'joint': 'real + synthetic, joint loss',
+}
+PROTOCOLS = tuple(PROTOCOL_TITLES)
 #: How a protocol's stage runs: ``train`` a classifier config (then test it), or ``probe``
 #: the pretrained backbone's features with a linear classifier
 #: (:func:`mmtlgan.apis.run_probe`).
 PROTOCOL_KINDS = ('train', 'probe')
 PROTOCOL_NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]*$')
+#: The config key a ``train`` protocol that reads the synthetic bank gets the bank folder
+#: in, unless its spec names another (``bank_key``): the ``BankSource`` of
+#: ``GANAugmentedDataset``.
+BANK_KEY = 'train_dataloader.dataset.source.data_root'
+#: MMEngine's ``CheckpointHook`` file names: ``epoch_<n>.pth`` or ``iter_<n>.pth``.
+CHECKPOINT_NAME = re.compile(r'^(epoch|iter)_(\d+)\.pth$')
+_UNITS = {'epoch': 'epoch', 'iter': 'iteration'}
 
 
-def read_marker(stage_dir: str) -> Optional[dict]:
-    """Outputs of a finished stage, or None if ``stage_dir`` is not finished."""
-    path = osp.join(stage_dir, MARKER)
+@dataclass(frozen=True)
+class StageLayout:
+    """Where an experiment keeps its stages: the one owner of the work-dir layout, used by
+    the runner and the report.
+
+    Stage names are relative paths: ``'pretrain'``, ``'gan'``, ``'bank'`` and
+    ``'cls/<protocol>/seed<k>'`` (:meth:`classifier_stage`).
+
+    Args:
+        work_dir (str): The experiment's work dir.
+    """
+
+    work_dir: str
+
+    @staticmethod
+    def classifier_stage(protocol: str, seed: int) -> str:
+        """The stage name of ``protocol``'s classifier for ``seed``."""
+        return f'{CLASSIFIER_DIR}/{protocol}/seed{int(seed)}'
+
+    @staticmethod
+    def parse_classifier_stage(name: str) -> Tuple[str, int]:
+        """``(protocol, seed)`` of a classifier stage name.
+
+        Raises:
+            ValueError: If ``name`` is not ``'cls/<protocol>/seed<k>'``.
+        """
+        match = re.fullmatch(rf'{CLASSIFIER_DIR}/([^/]+)/seed(-?\d+)', name)
+        if match is None:
+            raise ValueError(f'stage name {name!r} is not a classifier stage '
+                             f"'{CLASSIFIER_DIR}/<protocol>/seed<k>'")
+        return match.group(1), int(match.group(2))
+
+    def stage_dir(self, name: str) -> str:
+        """The folder of stage ``name``."""
+        return osp.join(self.work_dir, *name.split('/'))
+
+    def marker(self, name: str) -> str:
+        """``DONE.json`` of stage ``name``."""
+        return osp.join(self.stage_dir(name), MARKER)
+
+    def started(self, name: str) -> str:
+        """``STARTED.json`` of stage ``name``."""
+        return osp.join(self.stage_dir(name), STARTED)
+
+    def metrics(self, name: str) -> str:
+        """``metrics.json`` of a classifier stage."""
+        return osp.join(self.stage_dir(name), METRICS)
+
+    @property
+    def bank_dir(self) -> str:
+        """The synthetic bank written by the ``bank`` stage."""
+        return osp.join(self.stage_dir(BANK), 'bank')
+
+    @property
+    def sample_grid(self) -> str:
+        """The bank's preview grid (rows = classes)."""
+        return osp.join(self.bank_dir, 'sample_grid.png')
+
+    @property
+    def feature_cache(self) -> str:
+        """Feature cache shared by the ``probe`` protocols."""
+        return osp.join(self.work_dir, 'feature_cache')
+
+    def report_file(self, name: str = 'results.md') -> str:
+        """A file of the report (``results.md``, the plots)."""
+        return osp.join(self.work_dir, name)
+
+
+def _read_json(path: str) -> Optional[dict]:
     if not osp.isfile(path):
         return None
     with open(path, encoding='utf-8') as f:
         return json.load(f)
 
 
-def write_json_atomic(path: str, obj) -> None:
-    """Write JSON to ``path`` through a temporary file and a rename."""
-    tmp = path + '.tmp'
-    with open(tmp, 'w', encoding='utf-8') as f:
-        json.dump(obj, f, indent=2, sort_keys=True)
-    os.replace(tmp, path)
+def read_marker(stage_dir: str) -> Optional[dict]:
+    """Outputs of a finished stage, or None if ``stage_dir`` is not finished."""
+    return _read_json(osp.join(stage_dir, MARKER))
 
 
-def run_stage(stage_dir: str, fn: Callable[[str], dict]) -> dict:
-    """Run ``fn(stage_dir)`` unless ``stage_dir`` is finished; return its outputs.
+def read_started(stage_dir: str) -> Optional[dict]:
+    """The ``STARTED.json`` record of a stage (``settings``, ``history``), or None."""
+    try:
+        return _read_json(osp.join(stage_dir, STARTED))
+    except ValueError:  # written atomically, so only a hand-edited file gets here
+        return None
 
-    An unfinished ``stage_dir`` is wiped first. The marker is written after ``fn`` returns.
+
+@dataclass(frozen=True)
+class StageCheckpoint:
+    """A checkpoint MMEngine's ``CheckpointHook`` saved in a stage folder."""
+
+    path: str
+    #: ``'epoch'`` or ``'iteration'``.
+    unit: str
+    #: The epoch or iteration the checkpoint was saved after (1-based).
+    step: int
+
+    @property
+    def name(self) -> str:
+        return osp.basename(self.path)
+
+
+def find_checkpoints(stage_dir: str) -> List[StageCheckpoint]:
+    """The ``epoch_<n>.pth`` / ``iter_<n>.pth`` checkpoints of a stage, newest first."""
+    found = []
+    for name in os.listdir(stage_dir) if osp.isdir(stage_dir) else []:
+        match = CHECKPOINT_NAME.match(name)
+        if match and osp.isfile(osp.join(stage_dir, name)):
+            found.append(
+                StageCheckpoint(
+                    osp.join(stage_dir, name), _UNITS[match.group(1)], int(match.group(2))))
+    return sorted(found, key=lambda c: c.step, reverse=True)
+
+
+def checkpoint_error(path: str) -> Optional[str]:
+    """Why a runner checkpoint cannot be resumed from, or None if it can be read.
+
+    The file is read the way MMEngine's resume reads it (its ``CheckpointLoader``, which
+    ``import mmtlgan`` points at the safe loader of :mod:`mmtlgan.utils.checkpoint`).
+    """
+    from mmengine.runner.checkpoint import CheckpointLoader
+    try:
+        ckpt = CheckpointLoader.load_checkpoint(path, map_location='cpu')
+    except Exception as e:  # a truncated zip, a refused pickle, ...
+        first = (str(e).strip().splitlines() or [''])[0][:200]
+        return f'{type(e).__name__}: {first}'
+    missing = [k for k in ('meta', 'state_dict') if not isinstance(ckpt, dict) or k not in ckpt]
+    if missing:
+        return f'not a runner checkpoint (no {missing})'
+    return None
+
+
+#: What :func:`stage_status` decides for a stage.
+ACTIONS = ('skip', 'run', 'resume', 'redo')
+
+
+@dataclass
+class StageStatus:
+    """What to do with a stage, found by :func:`stage_status` before it runs.
+
+    Args:
+        action (str): ``'skip'`` (finished), ``'run'`` (never started), ``'resume'`` (from
+            ``checkpoint``) or ``'redo'`` (wipe and start again, for ``reason``).
+        reason (str): Why a stage is redone. Defaults to ``''``.
+        checkpoint (StageCheckpoint, optional): The checkpoint to resume from.
+        unreadable (list): ``(checkpoint, error)`` of every newer checkpoint that could not
+            be read (removed before resuming).
+        history (list): The events of the stage's earlier attempts (from ``STARTED.json``).
+        outputs (dict, optional): A finished stage's outputs (its marker).
+    """
+
+    action: str
+    reason: str = ''
+    checkpoint: Optional[StageCheckpoint] = None
+    unreadable: List[Tuple[StageCheckpoint, str]] = field(default_factory=list)
+    history: List[str] = field(default_factory=list)
+    outputs: Optional[dict] = None
+
+    def __post_init__(self) -> None:
+        if self.action not in ACTIONS:
+            raise ValueError(f'action must be one of {ACTIONS}, got {self.action!r}')
+        if (self.action == 'resume') != (self.checkpoint is not None):
+            raise ValueError('a checkpoint is needed for, and only for, action="resume"')
+
+    @property
+    def event(self) -> Optional[str]:
+        """The line this attempt adds to the stage's history (None for a first run)."""
+        if self.action == 'resume':
+            return f'resumed from {self.checkpoint.unit} {self.checkpoint.step}'
+        if self.action == 'redo':
+            return f'redone: {self.reason}'
+        return None
+
+    def describe(self) -> str:
+        """What the runner prints for the stage."""
+        if self.action == 'skip':
+            return 'finished before, skipped'
+        if self.action == 'run':
+            return 'running'
+        if self.action == 'resume':
+            return f'{self.event} ({self.checkpoint.name})'
+        return f'{self.event}; starting from scratch'
+
+    def notes(self) -> List[str]:
+        """One line per checkpoint that could not be read, saying what is used instead."""
+        lines = []
+        for k, (ckpt, error) in enumerate(self.unreadable):
+            if k + 1 < len(self.unreadable):
+                then = f'falling back to {self.unreadable[k + 1][0].name}'
+            elif self.checkpoint is not None:
+                then = f'falling back to {self.checkpoint.name}'
+            else:
+                then = 'no readable checkpoint left: clean restart'
+            lines.append(f'checkpoint {ckpt.name} cannot be read ({error}); {then}')
+        return lines
+
+
+def stage_status(stage_dir: str, settings=None, resumable: bool = False) -> StageStatus:
+    """Decide, without changing anything, how a stage continues.
 
     Args:
         stage_dir (str): The stage's folder.
-        fn (Callable[[str], dict]): Does the work in the folder, returns JSON-able outputs.
+        settings (JSON-able): The stage's current settings; a stage whose ``STARTED.json``
+            recorded other settings is redone. Defaults to None.
+        resumable (bool): Whether the stage saves MMEngine checkpoints it can resume from.
+            Defaults to False.
+
+    Returns:
+        StageStatus: The decision.
+    """
+    done = read_marker(stage_dir)
+    if done is not None:
+        return StageStatus('skip', outputs=done)
+    if not osp.isdir(stage_dir):
+        return StageStatus('run')
+    started = read_started(stage_dir)
+    if started is None:
+        return StageStatus('redo', 'interrupted before it recorded its settings')
+    if started.get('settings') != _normalise(settings):
+        return StageStatus('redo', 'settings changed')
+    if not resumable:
+        return StageStatus('redo', 'interrupted (this stage has no checkpoints)')
+    unreadable = []
+    for ckpt in find_checkpoints(stage_dir):
+        error = checkpoint_error(ckpt.path)
+        if error is None:
+            return StageStatus(
+                'resume',
+                checkpoint=ckpt,
+                unreadable=unreadable,
+                history=list(started.get('history', [])))
+        unreadable.append((ckpt, error))
+    reason = ('no readable checkpoint' if unreadable else 'interrupted before its first checkpoint')
+    return StageStatus('redo', reason, unreadable=unreadable)
+
+
+def _normalise(obj):
+    """``obj`` as it reads back from JSON (tuples become lists, ...)."""
+    return json.loads(json.dumps(to_jsonable(obj)))
+
+
+def run_stage(stage_dir: str,
+              fn: Callable[..., dict],
+              settings=None,
+              resumable: bool = False,
+              status: Optional[StageStatus] = None) -> dict:
+    """Run, resume or skip one stage; return its outputs.
+
+    A finished stage (``DONE.json``) is skipped. Otherwise the stage's ``STARTED.json``
+    (``settings`` and ``history``) is written first and ``DONE.json`` (``fn``'s outputs
+    plus ``settings`` and ``history``) last. See :func:`stage_status` for when a stage
+    resumes; a stage that does not resume has its folder wiped first.
+
+    Args:
+        stage_dir (str): The stage's folder.
+        fn (Callable): Does the work in the folder and returns JSON-able outputs: called as
+            ``fn(stage_dir)``, or with ``resumable`` as ``fn(stage_dir, checkpoint)`` where
+            ``checkpoint`` is the path to resume from or None.
+        settings (JSON-able): What the stage's result depends on. Defaults to None.
+        resumable (bool): Whether ``fn`` resumes from MMEngine checkpoints in the folder.
+            Defaults to False.
+        status (StageStatus, optional): The decision, when the caller has already made it
+            with :func:`stage_status`. Defaults to None.
 
     Returns:
         dict: The stage's outputs (from the marker when skipped).
     """
-    done = read_marker(stage_dir)
-    if done is not None:
-        return done
-    if osp.isdir(stage_dir):
-        shutil.rmtree(stage_dir)
-    os.makedirs(stage_dir)
-    outputs = fn(stage_dir)
-    write_json_atomic(osp.join(stage_dir, MARKER), outputs)
+    settings = _normalise(settings)
+    status = status or stage_status(stage_dir, settings, resumable)
+    if status.action == 'skip':
+        return status.outputs
+    if status.action == 'resume':
+        for ckpt, _ in status.unreadable:  # newer than the one resumed from; rewritten
+            os.remove(ckpt.path)
+        history = status.history + [status.event]
+    else:
+        if osp.isdir(stage_dir):
+            shutil.rmtree(stage_dir)
+        os.makedirs(stage_dir)
+        history = [status.event] if status.event else []
+    dump_json(dict(settings=settings, history=history), osp.join(stage_dir, STARTED))
+    if resumable:
+        outputs = fn(stage_dir, status.checkpoint.path if status.checkpoint else None)
+    else:
+        outputs = fn(stage_dir)
+    outputs = dict(outputs, settings=settings, history=history)
+    dump_json(outputs, osp.join(stage_dir, MARKER))
     return outputs
 
 
@@ -132,8 +415,12 @@ def resolve_config(path: str) -> str:
     return candidate
 
 
-def train_stage(config: str, work_dir: str, cfg_options: Optional[dict] = None,
-                test: bool = False) -> dict:
+def train_stage(config: str,
+                work_dir: str,
+                cfg_options: Optional[dict] = None,
+                test: bool = False,
+                resume: Optional[str] = None,
+                tensorboard: bool = False) -> dict:
     """Train (and optionally test) one config, exactly as ``tools/train.py`` would.
 
     Args:
@@ -142,20 +429,31 @@ def train_stage(config: str, work_dir: str, cfg_options: Optional[dict] = None,
         cfg_options (dict, optional): Overrides, as with ``--cfg-options``.
         test (bool): Run the test loop after training and return its metrics.
             Defaults to False.
+        resume (str, optional): Resume from this checkpoint, as with ``--resume PATH``.
+            Defaults to None (train from the start).
+        tensorboard (bool): Also log to TensorBoard, as ``tools/train.py --tensorboard``.
+            Defaults to False.
 
     Returns:
         dict: ``checkpoint`` (last checkpoint) and, with ``test``, ``metrics``.
     """
     config = resolve_config(config)
-    cfg = merge_train_args(load_config(config), config, work_dir=work_dir,
-                           cfg_options=copy.deepcopy(cfg_options))
+    cfg = merge_train_args(
+        load_config(config),
+        config,
+        work_dir=work_dir,
+        resume=resume,
+        tensorboard=tensorboard,
+        cfg_options=copy.deepcopy(cfg_options))
     runner = build_runner(cfg)
     runner.train()
-    outputs = dict(checkpoint=last_checkpoint(work_dir), config=config,
-                   cfg_options=to_jsonable(cfg_options or {}))
+    outputs = dict(
+        checkpoint=last_checkpoint(work_dir),
+        config=config,
+        cfg_options=to_jsonable(cfg_options or {}))
     if test:
         metrics = to_jsonable(runner.test())
-        write_json_atomic(osp.join(work_dir, 'metrics.json'), metrics)
+        dump_json(metrics, osp.join(work_dir, METRICS))
         outputs['metrics'] = metrics
     return outputs
 
@@ -171,13 +469,15 @@ class ExperimentPlan:
             Defaults to None.
         protocols (Sequence[str], optional): Run only these protocols (their prerequisite
             stages are run or reused). Defaults to None (all in the config).
+        tensorboard (bool): Training stages also log to TensorBoard. Defaults to False.
     """
 
     def __init__(self,
                  config,
                  work_dir: Optional[str] = None,
                  seeds: Optional[Sequence[int]] = None,
-                 protocols: Optional[Sequence[str]] = None) -> None:
+                 protocols: Optional[Sequence[str]] = None,
+                 tensorboard: bool = False) -> None:
         cfg = load_config(config) if isinstance(config, str) else config
         if 'experiment' not in cfg:
             raise ValueError('experiment config must define an `experiment` dict, '
@@ -186,8 +486,9 @@ class ExperimentPlan:
         exp = cfg.experiment
         self.name = exp.get('name', 'experiment')
         self.model_name = exp.get('model_name', self.name)
-        self.work_dir = work_dir or exp.get('work_dir') or osp.join(
-            'work_dirs', 'experiments', self.name)
+        self.work_dir = work_dir or exp.get('work_dir') or osp.join('work_dirs', 'experiments',
+                                                                    self.name)
+        self.layout = StageLayout(self.work_dir)
         self.seeds = list(seeds if seeds is not None else exp.get('seeds', [0]))
         if not self.seeds:
             raise ValueError('seeds must not be empty')
@@ -210,17 +511,22 @@ class ExperimentPlan:
                              f'defines {list(all_protocols)}')
         # Table order: the config's order.
         self.protocols = {p: all_protocols[p] for p in all_protocols if p in wanted}
-        self.titles = {p: spec.get('title', PROTOCOL_TITLES.get(p, p))
-                       for p, spec in self.protocols.items()}
+        self.titles = {
+            p: spec.get('title', PROTOCOL_TITLES.get(p, p))
+            for p, spec in self.protocols.items()
+        }
         self.classes = list(exp.get('classes', []))
+        # How stages log, not what they compute: kept out of settings(), so turning it on
+        # never redoes a finished stage.
+        self.tensorboard = bool(tensorboard)
         self.real_preview = exp.get('real_preview')
         needs_bank = any(uses_bank(p) for p in self.protocols.values())
-        if needs_bank and not ('gan' in self.stages and 'bank' in self.stages):
+        if needs_bank and not (GAN in self.stages and BANK in self.stages):
             raise ValueError('protocols that use synthetic data need `gan` and `bank` '
                              'stages in the experiment config')
         if not needs_bank:  # e.g. --protocols real: no GAN needed yet
-            self.stages.pop('gan', None)
-            self.stages.pop('bank', None)
+            self.stages.pop(GAN, None)
+            self.stages.pop(BANK, None)
 
     def real_preview_grid(self, per_class: int = 8):
         """A grid of real training images (rows = classes) from ``experiment.real_preview``
@@ -243,28 +549,49 @@ class ExperimentPlan:
         from .report import real_image_grid
         return real_image_grid([rows[k] for k in sorted(rows)])
 
+    def spec(self, name: str) -> dict:
+        """The experiment config's entry for stage ``name`` (a protocol's for a
+        classifier stage)."""
+        if name in self.stages:
+            return self.stages[name]
+        protocol, _ = StageLayout.parse_classifier_stage(name)
+        return self.protocols[protocol]
+
     def settings(self, name: str) -> dict:
         """What a stage's result depends on: its spec in the experiment config and the
-        sha256 of its config file (recorded in the marker, compared when skipping)."""
+        sha256 of its config file (recorded when the stage starts and in its marker;
+        compared before resuming and when skipping)."""
         if name in self.stages:
             spec = self.stages[name]
         else:
-            _, protocol, seed = name.split('/')
-            spec = dict(self.protocols[protocol], seed=seed)
+            protocol, seed = StageLayout.parse_classifier_stage(name)
+            spec = dict(self.protocols[protocol], seed=f'seed{seed}')
             spec.pop('seeds', None)  # which seeds run does not change a seed's result
         spec = to_jsonable(dict(spec))
         config = spec.get('config')
         if config:
             spec['config_sha256'] = sha256sum(resolve_config(config))
-        return spec
+        return _normalise(spec)
+
+    def resumable(self, name: str) -> bool:
+        """Whether stage ``name`` trains through MMEngine and can resume from its
+        checkpoints (``pretrain``, ``gan`` and ``train`` protocols)."""
+        if name in (PRETRAIN, GAN):
+            return True
+        if name == BANK:
+            return False
+        return self.spec(name).get('kind', 'train') == 'train'
 
     def stage_dir(self, *parts: str) -> str:
-        return osp.join(self.work_dir, *parts)
+        return self.layout.stage_dir('/'.join(parts))
 
     def steps(self) -> List[str]:
         """Names of all stages, in the order they run."""
         names = list(self.stages)
-        names += [f'cls/{p}/seed{s}' for p in self.protocols for s in self.protocol_seeds(p)]
+        names += [
+            StageLayout.classifier_stage(p, s) for p in self.protocols
+            for s in self.protocol_seeds(p)
+        ]
         return names
 
     def protocol_seeds(self, protocol: str) -> List[int]:
@@ -278,12 +605,55 @@ def _log(msg: str) -> None:
     print(f'[experiment] {msg}', flush=True)
 
 
+def run_step(plan: ExperimentPlan,
+             name: str,
+             outputs: Dict[str, dict],
+             label: Optional[str] = None,
+             progress: str = '') -> dict:
+    """Run, resume or skip one stage of ``plan``, printing which.
+
+    Args:
+        plan (ExperimentPlan): The experiment.
+        name (str): The stage (one of ``plan.steps()``).
+        outputs (dict): Outputs of the stages before it (stage name -> outputs).
+        label (str, optional): How the stage is named in the printed lines (e.g. with its
+            position ``3/12 gan``). Defaults to ``name``.
+        progress (str): Appended to the line of a stage that runs (elapsed time, ETA).
+            Defaults to ``''``.
+
+    Returns:
+        dict: The stage's outputs.
+    """
+    label = label or name
+    stage_dir = plan.layout.stage_dir(name)
+    settings = plan.settings(name)
+    resumable = plan.resumable(name)
+    status = stage_status(stage_dir, settings, resumable)
+    for note in status.notes():
+        _log(f'{name}: {note}')
+    if status.action == 'skip':
+        _log(f'{label}: {status.describe()}')
+        if status.outputs.get('settings') != settings:
+            _log(f'WARNING: {name} was finished with other settings (experiment spec '
+                 'or config file changed since); its old results are kept. Delete '
+                 f'{stage_dir} (and the stages after it) to run it again.')
+        return status.outputs
+    _log(f'{label}: {status.describe()}{progress}')
+    return run_stage(
+        stage_dir,
+        _stage_fn(plan, name, outputs),
+        settings=settings,
+        resumable=resumable,
+        status=status)
+
+
 def run_experiment(config,
                    work_dir: Optional[str] = None,
                    seeds: Optional[Sequence[int]] = None,
                    protocols: Optional[Sequence[str]] = None,
                    report: bool = True,
-                   command: Optional[str] = None) -> Dict[str, dict]:
+                   command: Optional[str] = None,
+                   tensorboard: bool = False) -> Dict[str, dict]:
     """Run (or resume) an experiment and write its report.
 
     Args:
@@ -294,113 +664,122 @@ def run_experiment(config,
         report (bool): Write ``results.md`` and plots from every finished classifier
             stage. Defaults to True.
         command (str, optional): The command line, quoted in the report. Defaults to None.
+        tensorboard (bool): Training stages also log to TensorBoard. Defaults to False.
 
     Returns:
         dict: Stage name -> outputs.
     """
-    plan = ExperimentPlan(config, work_dir, seeds, protocols)
+    plan = ExperimentPlan(config, work_dir, seeds, protocols, tensorboard=tensorboard)
     os.makedirs(plan.work_dir, exist_ok=True)
     steps = plan.steps()
     outputs: Dict[str, dict] = {}
     durations: List[float] = []
     start = time.time()
     for i, name in enumerate(steps, 1):
-        stage_dir = plan.stage_dir(*name.split('/'))
-        settings = plan.settings(name)
-        done = read_marker(stage_dir)
-        if done is not None:
-            _log(f'{i}/{len(steps)} {name}: finished before, skipped')
-            if done.get('settings') != settings:
-                _log(f'WARNING: {name} was finished with other settings (experiment spec '
-                     'or config file changed since); its old results are kept. Delete '
-                     f'{stage_dir} (and the stages after it) to run it again.')
-        else:
-            eta = ''
-            if durations:
-                left = len(steps) - i + 1
-                eta = f', ETA {sum(durations) / len(durations) * left / 60:.1f} min'
-            _log(f'{i}/{len(steps)} {name}: running (elapsed '
-                 f'{(time.time() - start) / 60:.1f} min{eta})')
+        eta = ''
+        if durations:
+            left = len(steps) - i + 1
+            eta = f', ETA {sum(durations) / len(durations) * left / 60:.1f} min'
         t0 = time.time()
-        fn = _stage_fn(plan, name, outputs)
-        outputs[name] = run_stage(stage_dir, lambda d, fn=fn: dict(fn(d), settings=settings))
+        outputs[name] = run_step(
+            plan,
+            name,
+            outputs,
+            label=f'{i}/{len(steps)} {name}',
+            progress=f' (elapsed {(t0 - start) / 60:.1f} min{eta})')
         if time.time() - t0 > 1:
             durations.append(time.time() - t0)
     if report:
         from .report import write_report
-        path = write_report(plan.work_dir, plan.protocols, plan.seeds,
-                            model_name=plan.model_name, config_path=plan.config_path,
-                            titles=plan.titles,
-                            classes=plan.classes, real_images=plan.real_preview_grid(),
-                            command=command)
+        path = write_report(
+            plan.work_dir,
+            plan.protocols,
+            plan.seeds,
+            model_name=plan.model_name,
+            config_path=plan.config_path,
+            titles=plan.titles,
+            classes=plan.classes,
+            real_images=plan.real_preview_grid(),
+            command=command,
+            stages=steps)
         _log(f'report: {path}')
     _log(f'done in {(time.time() - start) / 60:.1f} min')
     return outputs
 
 
-def _stage_fn(plan: ExperimentPlan, name: str,
-              outputs: Dict[str, dict]) -> Callable[[str], dict]:
-    """The function that runs stage ``name`` in its folder."""
-    if name == 'pretrain':
-        spec = plan.stages['pretrain']
-        return lambda d: train_stage(spec['config'], d, spec.get('cfg_options'))
-    if name == 'gan':
-        spec = plan.stages['gan']
-        return lambda d: train_stage(spec['config'], d, spec.get('cfg_options'))
-    if name == 'bank':
-        spec = plan.stages['bank']
+def _stage_fn(plan: ExperimentPlan, name: str, outputs: Dict[str, dict]) -> Callable[..., dict]:
+    """The function that runs stage ``name`` in its folder (see :func:`run_stage`)."""
+    if name in (PRETRAIN, GAN):
+        spec = plan.stages[name]
+        return lambda d, resume: train_stage(
+            spec['config'], d, spec.get('cfg_options'), resume=resume, tensorboard=plan.tensorboard)
+    if name == BANK:
+        spec = plan.stages[BANK]
 
         def make_bank(d: str) -> dict:
             from .generate import generate_bank
-            gan = outputs['gan']
-            bank_dir = osp.join(d, 'bank')
-            generate_bank(gan['config'], gan['checkpoint'], bank_dir,
-                          counts=spec.get('per_class', 100), seed=spec.get('seed', 0),
-                          classes=plan.classes or None,
-                          cfg_options=copy.deepcopy(gan.get('cfg_options')) or None,
-                          batch_size=spec.get('batch_size'))
+            gan = outputs[GAN]
+            bank_dir = plan.layout.bank_dir
+            generate_bank(
+                gan['config'],
+                gan['checkpoint'],
+                bank_dir,
+                counts=spec.get('per_class', 100),
+                seed=spec.get('seed', 0),
+                classes=plan.classes or None,
+                cfg_options=copy.deepcopy(gan.get('cfg_options')) or None,
+                batch_size=spec.get('batch_size'))
             return dict(bank=bank_dir)
 
         return make_bank
-    _, protocol, seed_name = name.split('/')
-    seed = int(seed_name[len('seed'):])
+    protocol, seed = StageLayout.parse_classifier_stage(name)
     spec = plan.protocols[protocol]
-    bank = (lambda: outputs['bank']['bank']) if uses_bank(spec) else (lambda: None)
+    bank = (lambda: outputs[BANK]['bank']) if uses_bank(spec) else (lambda: None)
 
     if spec.get('kind', 'train') == 'probe':
 
         def probe(d: str) -> dict:
             from .feature_probe import run_probe
-            checkpoint = spec.get('checkpoint') or outputs.get('pretrain', {}).get(
-                'checkpoint')
+            checkpoint = spec.get('checkpoint') or outputs.get(PRETRAIN, {}).get('checkpoint')
             if not checkpoint:
                 raise ValueError(f'probe protocol {protocol!r} needs a `checkpoint` or a '
                                  '`pretrain` stage (whose model it probes)')
             result = run_probe(
-                resolve_config(spec['config']), checkpoint, reduce=spec.get('reduce'),
-                dim=spec.get('dim'), classifier=spec.get('classifier'),
-                shrinkage=spec.get('shrinkage'), synthetic_bank=bank(),
-                cache_dir=osp.join(plan.work_dir, 'feature_cache'),
+                resolve_config(spec['config']),
+                checkpoint,
+                reduce=spec.get('reduce'),
+                dim=spec.get('dim'),
+                classifier=spec.get('classifier'),
+                shrinkage=spec.get('shrinkage'),
+                synthetic_bank=bank(),
+                cache_dir=plan.layout.feature_cache,
                 cfg_options=copy.deepcopy(spec.get('cfg_options')) or None,
                 progress=False)
             metrics = {k: v for k, v in result.items() if '/' in k}
-            write_json_atomic(osp.join(d, 'metrics.json'), result)
-            return dict(config=spec['config'], checkpoint=checkpoint, metrics=metrics,
-                        probe={k: v for k, v in result.items() if '/' not in k})
+            dump_json(result, plan.layout.metrics(name))
+            return dict(
+                config=spec['config'],
+                checkpoint=checkpoint,
+                metrics=metrics,
+                probe={
+                    k: v
+                    for k, v in result.items() if '/' not in k
+                })
 
         return probe
 
-    def classify(d: str) -> dict:
+    def classify(d: str, resume: Optional[str]) -> dict:
         options = dict(copy.deepcopy(spec.get('cfg_options', {})))
         options['randomness'] = dict(seed=seed, deterministic=False)
         options.setdefault('test_evaluator', EVALUATOR)
         keys = spec.get('pretrained_key') or []
-        if 'pretrain' in outputs:
+        if PRETRAIN in outputs:
             for key in [keys] if isinstance(keys, str) else keys:
-                options[key] = outputs['pretrain']['checkpoint']
+                options[key] = outputs[PRETRAIN]['checkpoint']
         if uses_bank(spec):
-            options[spec.get('bank_key', 'train_dataloader.dataset.synthetic_bank')] = bank()
-        return train_stage(spec['config'], d, options, test=True)
+            options[spec.get('bank_key', BANK_KEY)] = bank()
+        return train_stage(
+            spec['config'], d, options, test=True, resume=resume, tensorboard=plan.tensorboard)
 
     return classify
 
@@ -412,6 +791,8 @@ def uses_bank(spec: dict) -> bool:
 
 
 __all__ = [
-    'MARKER', 'PROTOCOLS', 'ExperimentPlan', 'read_marker', 'run_stage', 'train_stage',
-    'run_experiment', 'last_checkpoint', 'write_json_atomic'
+    'MARKER', 'STARTED', 'METRICS', 'PROTOCOLS', 'PROTOCOL_TITLES', 'BANK_KEY', 'TOP1', 'TOP5',
+    'CLASSWISE_KEYS', 'EVALUATOR', 'StageLayout', 'StageCheckpoint', 'StageStatus',
+    'ExperimentPlan', 'read_marker', 'read_started', 'find_checkpoints', 'checkpoint_error',
+    'stage_status', 'run_stage', 'run_step', 'train_stage', 'run_experiment', 'last_checkpoint'
 ]

@@ -1,18 +1,16 @@
 """Export the target branch of a multi-task model as a plain ``ImageClassifier``."""
 import copy
-import os
 import os.path as osp
-import re
-import uuid
 from typing import Optional, Tuple, Union
 
 import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmengine.runner import CheckpointLoader
-
 from mmpretrain.registry import MODELS
+
 from ..models.classifiers import MultiTaskImageClassifier
+from ..utils import atomic_write, load_prefixed, read_state_dict
 
 #: The model arguments that exist only in ``MultiTaskImageClassifier``.
 MULTI_TASK_KEYS = ('source_head', 'target_weight')
@@ -63,34 +61,20 @@ def _build_plain_model(cfg: Config) -> torch.nn.Module:
         return MODELS.build(model_cfg)
 
 
-def _atomic_write(out_file: str, write) -> None:
-    """``write(tmp_path)``, then move the file to ``out_file`` (same folder, one rename)."""
-    folder, name = osp.split(osp.abspath(out_file))
-    os.makedirs(folder, exist_ok=True)
-    stem, ext = osp.splitext(name)  # the temporary file keeps the extension (Config.dump)
-    tmp = osp.join(folder, f'.{stem}.{uuid.uuid4().hex[:8]}.tmp{ext}')
-    try:
-        write(tmp)
-        os.replace(tmp, out_file)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
 def export_target_branch(config: Union[str, Config],
                          checkpoint: str,
                          out_file: str,
                          cfg_options: Optional[dict] = None) -> Tuple[str, str]:
     """Write a multi-task checkpoint's target branch as a plain ``ImageClassifier``.
 
-    The checkpoint (loaded through MMEngine's ``CheckpointLoader``, i.e. this project's
-    safe loader) keeps only the keys of the plain model (``backbone``, ``neck``,
-    ``head``, data-preprocessor buffers if any); the ``source_head`` weights, optimizer
-    and schedulers are dropped, ``meta`` is kept (``dataset_meta`` gives the target class
-    names) with ``meta.cfg`` replaced by the plain config. The keys are checked by
-    loading them strictly into the plain model. Next to ``out_file`` (same name,
-    ``.py``) the plain config of :func:`target_branch_config` is written, so MMPretrain's
+    The checkpoint (read with :func:`mmtlgan.utils.read_state_dict`, i.e. MMEngine's
+    ``CheckpointLoader`` with this project's safe loader) keeps only the keys of the
+    plain model (``backbone``, ``neck``, ``head``, data-preprocessor buffers if any); the
+    ``source_head`` weights, optimizer and schedulers are dropped, ``meta`` is kept
+    (``dataset_meta`` gives the target class names) with ``meta.cfg`` replaced by the
+    plain config. The keys are checked by loading them strictly into the plain model
+    (:func:`mmtlgan.utils.load_prefixed`). Next to ``out_file`` (same name, ``.py``) the
+    plain config of :func:`target_branch_config` is written, so MMPretrain's
     ``get_model``/``ImageClassificationInferencer`` and ``tools/test.py`` load the pair
     as any classifier. Both files are written atomically.
 
@@ -122,32 +106,32 @@ def export_target_branch(config: Union[str, Config],
         cfg.merge_from_dict(cfg_options)
     plain_cfg = target_branch_config(cfg)
 
-    ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
-    state_dict = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
-    if not isinstance(state_dict, dict):
-        raise ValueError(f'checkpoint {checkpoint!r} holds no state dict')
-    state_dict = {re.sub(r'^module\.', '', k): v for k, v in state_dict.items()}
+    state_dict = read_state_dict(checkpoint)
     if not any(k.startswith(SOURCE_PREFIX) for k in state_dict):
         raise ValueError(f'checkpoint {checkpoint!r} has no {SOURCE_PREFIX}* weights; it '
                          'is not a MultiTaskImageClassifier checkpoint')
     target = {k: v for k, v in state_dict.items() if not k.startswith(SOURCE_PREFIX)}
+    # every key of the plain model, strictly: the target branch is the whole model
+    load_prefixed(
+        _build_plain_model(plain_cfg),
+        target,
+        prefix='',
+        source=f'the target branch of checkpoint {checkpoint!r}')
 
-    model = _build_plain_model(plain_cfg)
-    try:
-        model.load_state_dict(target, strict=True)
-    except RuntimeError as err:
-        raise ValueError(f'checkpoint {checkpoint!r} does not match the target branch of '
-                         f'the config: {err}') from err
-
-    meta = dict(ckpt.get('meta', {}) or {})
+    # the checkpoint's meta (read_state_dict returns the weights only)
+    ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
+    meta = dict(ckpt.get('meta', {}) or {}) if isinstance(ckpt, dict) else {}
     meta['cfg'] = plain_cfg.pretty_text
     meta['exported_from'] = dict(
-        checkpoint=osp.abspath(checkpoint), model='MultiTaskImageClassifier',
+        checkpoint=osp.abspath(checkpoint),
+        model='MultiTaskImageClassifier',
         dropped=SOURCE_PREFIX.rstrip('.'))
     out_ckpt = {'meta': meta, 'state_dict': target}
     config_file = osp.splitext(out_file)[0] + '.py'
-    _atomic_write(out_file, lambda path: torch.save(out_ckpt, path))
-    _atomic_write(config_file, plain_cfg.dump)
+    with atomic_write(out_file, mode=None) as path:
+        torch.save(out_ckpt, path)
+    with atomic_write(config_file, mode=None) as path:
+        plain_cfg.dump(path)
     return out_file, config_file
 
 

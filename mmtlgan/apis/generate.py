@@ -1,31 +1,31 @@
 """Write a synthetic bank from a trained conditional GAN (the library side of
 ``tools/generate.py``).
 
-The bank format is defined in :mod:`mmtlgan.datasets.bank`; this module samples the
-images. Design points:
+The bank format (manifest, checksums, sample grid, atomic folder) is owned by
+:mod:`mmtlgan.datasets.bank`; loading, sampling and rendering the generator by
+:mod:`mmtlgan.datasets.sources.generator_io`. This module drives them:
 
-* **Colour order.** MMagic generators work in the channel order of their data
-  preprocessor's output (``output_channel_order``; MMagic's convention, used by its
-  CIFAR-10 GAN configs and by ours, is BGR). Images are de-normalised with the model's
-  own ``DataPreprocessor.destruct`` and then converted explicitly to the order stored on
-  disk: files are ordinary RGB (or grayscale) PNGs, which MMPretrain's
-  ``LoadImageFromFile`` reads as it reads any other image.
+* **Colour order.** The generator works in its model space's channel order (the data
+  preprocessor's ``output_channel_order``; BGR for this project's GAN configs and MMagic's
+  CIFAR-10 ones), overridable with ``model_channel_order``. Images are rendered as BGR
+  arrays and written with OpenCV, so the files are ordinary RGB (or grayscale) PNGs, which
+  MMPretrain's ``LoadImageFromFile`` reads as it reads any other image.
 * **Determinism.** Image ``k`` of the bank (classes in label order, then index within
-  the class) always gets the same noise vector, drawn from blocks seeded by
-  ``(seed, block)``, so a bank depends only on the seed, not on the batch size or the
-  number of processes.
+  the class) always gets the same latent, drawn from blocks seeded by ``(seed, block)``
+  (:func:`~mmtlgan.datasets.sources.generator_io.sample_noise`), so a bank depends only on
+  the seed (and truncation), not on the batch size or the number of processes.
+* **Truncation.** ``truncation=T`` redraws latent elements until ``|z| <= T`` (the
+  truncation trick); recorded in the manifest as ``generator.truncation``. Off by default.
 * **Distribution.** With ``world_size`` processes, rank ``r`` samples the contiguous
   slice :func:`rank_slice` of the image indices (no duplicates, no gaps). Rank 0 makes
   the temporary folder of :func:`~mmtlgan.datasets.bank.atomic_bank_dir` and broadcasts
   its path; every rank writes its slice there; after a gather of every rank's status,
-  rank 0 writes the sample grid and, last, the manifest, and renames the folder into
-  place. A failure on any rank removes the temporary folder on rank 0.
+  rank 0 writes the sample grid and, last, the manifest (with every file's size and
+  sha256), and renames the folder into place. A failure on any rank removes the
+  temporary folder on rank 0.
 """
-import json
 import os
 import os.path as osp
-import pickle
-import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from typing import Dict, List, Optional, Sequence, Tuple, Union
@@ -34,20 +34,18 @@ import cv2
 import numpy as np
 import torch
 import torch.nn as nn
+from mmagic.registry import DATASETS
 from mmengine.config import Config
 from mmengine.dist import all_gather_object, broadcast_object_list, get_dist_info
 from mmengine.logging import print_log
-from mmengine.registry import DefaultScope
-from mmengine.runner.checkpoint import _load_checkpoint
 from mmengine.utils import ProgressBar
 
-from mmagic.registry import DATASETS, MODELS
-from ..datasets.bank import (MANIFEST_NAME, BankError, atomic_bank_dir, make_manifest,
-                             same_bank, sample_filename, sha256sum, write_manifest)
-
-#: Noise vectors are drawn in blocks of this many images, each block from its own seed.
-NOISE_BLOCK = 1024
-GRID_NAME = 'sample_grid.png'
+from ..datasets.bank import (MANIFEST_NAME, BankError, atomic_bank_dir, describe_bank_difference,
+                             load_manifest, make_manifest, same_bank, sample_filename,
+                             write_manifest, write_sample_grid)
+from ..datasets.sources.generator_io import (LoadedGenerator, check_channel_order, check_truncation,
+                                             load_generator, sample_noise)
+from ..utils.fileio import sha256sum
 
 Counts = Union[int, Sequence[int], Dict[str, int]]
 
@@ -72,34 +70,6 @@ def rank_slice(total: int, rank: int, world_size: int) -> range:
     if total < 0:
         raise ValueError(f'total must be >= 0, got {total}')
     return range(total * rank // world_size, total * (rank + 1) // world_size)
-
-
-def sample_noise(indices: range, noise_size: int, seed: int) -> torch.Tensor:
-    """Noise vectors of the bank images ``indices`` (independent of batching).
-
-    Image ``k`` takes row ``k % NOISE_BLOCK`` of block ``k // NOISE_BLOCK``; a block is
-    ``torch.randn`` drawn from a generator seeded by ``SeedSequence([seed, block])``.
-
-    Args:
-        indices (range): Consecutive image indices.
-        noise_size (int): Length of a noise vector.
-        seed (int): The bank's seed.
-
-    Returns:
-        Tensor: ``(len(indices), noise_size)`` float32 noise.
-    """
-    if len(indices) == 0:
-        return torch.empty(0, noise_size)
-    parts = []
-    first, last = indices[0] // NOISE_BLOCK, indices[-1] // NOISE_BLOCK
-    for block in range(first, last + 1):
-        state = np.random.SeedSequence([int(seed), block]).generate_state(2, np.uint32)
-        gen = torch.Generator().manual_seed(int(state[0]) << 32 | int(state[1]))
-        noise = torch.randn(NOISE_BLOCK, noise_size, generator=gen)
-        lo = max(indices[0], block * NOISE_BLOCK) - block * NOISE_BLOCK
-        hi = min(indices[-1] + 1, (block + 1) * NOISE_BLOCK) - block * NOISE_BLOCK
-        parts.append(noise[lo:hi])
-    return torch.cat(parts)
 
 
 def resolve_counts(classes: Sequence[str], counts: Counts) -> Dict[str, int]:
@@ -127,7 +97,8 @@ def resolve_counts(classes: Sequence[str], counts: Counts) -> Dict[str, int]:
                              f'are {list(classes)}')
         return _check_total({
             c: positive(f'count of class {c!r}', counts[c]) if c in counts else 0
-            for c in classes})
+            for c in classes
+        })
     if isinstance(counts, (list, tuple)):
         if len(counts) != len(classes):
             raise ValueError(f'got {len(counts)} class counts for {len(classes)} classes '
@@ -143,7 +114,8 @@ def _check_total(per_class: Dict[str, int]) -> Dict[str, int]:
     return per_class
 
 
-def resolve_classes(cfg: Config, num_classes: int,
+def resolve_classes(cfg: Config,
+                    num_classes: int,
                     classes: Optional[Sequence[str]] = None) -> List[str]:
     """Class names of a GAN config, in label order.
 
@@ -162,8 +134,8 @@ def resolve_classes(cfg: Config, num_classes: int,
     if classes is None:
         dataset = cfg.get('train_dataloader', None) or {}
         dataset = dataset.get('dataset', None) or {}
-        classes = dataset.get('classes', None) or (dataset.get('metainfo', None)
-                                                   or {}).get('classes', None)
+        classes = dataset.get('classes', None) or (dataset.get('metainfo', None) or {}).get(
+            'classes', None)
         where = 'train_dataloader.dataset of the config'
         if classes is None and 'type' in dataset:
             dataset_cls = DATASETS.get(dataset['type'])
@@ -177,131 +149,16 @@ def resolve_classes(cfg: Config, num_classes: int,
         raise ValueError(f'num_classes mismatch: the generator has num_classes='
                          f'{num_classes} but the {where} gives {len(classes)} classes '
                          f'{classes}')
-    if len(set(classes)) != len(classes) or any(
-            not c or c in ('.', '..') or '/' in c or os.sep in c for c in classes):
+    if len(set(classes)) != len(classes) or any(not c or c in ('.', '..') or '/' in c or os.sep in c
+                                                for c in classes):
         raise ValueError(f'class names must be unique, non-empty folder names, got '
                          f'{classes}')
     return classes
 
 
-def _load_generator_state(checkpoint: str) -> dict:
-    """Read the ``state_dict`` of an MMEngine/MMagic checkpoint, with clear errors."""
-    if not osp.isfile(checkpoint):
-        raise FileNotFoundError(f'checkpoint {checkpoint!r} is not a file')
-    try:
-        ckpt = _load_checkpoint(checkpoint, map_location='cpu')
-    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError,
-            zipfile.BadZipFile) as e:
-        raise ValueError(f'cannot read checkpoint {checkpoint!r}: {e}') from e
-    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
-    if not isinstance(state, dict):
-        raise ValueError(f'checkpoint {checkpoint!r} holds no state_dict')
-    return state
-
-
-def load_generator(config: Union[str, Config],
-                   checkpoint: str,
-                   sample_model: str = 'auto',
-                   cfg_options: Optional[dict] = None,
-                   device: Union[str, torch.device] = 'cpu'
-                   ) -> Tuple[nn.Module, nn.Module, Config, str]:
-    """Build a GAN model from its config and load the generator from a checkpoint.
-
-    The model is built through MMagic's ``MODELS`` registry without its discriminator;
-    the generator (or its EMA copy) is loaded strictly, so a checkpoint whose generator
-    does not match the config is refused.
-
-    Args:
-        config (str | Config): The GAN config (path or loaded).
-        checkpoint (str): A checkpoint written by MMEngine's runner (or a published
-            MMagic checkpoint of the same config).
-        sample_model (str): ``'orig'``, ``'ema'`` or ``'auto'`` (EMA weights when the
-            checkpoint has them). Defaults to ``'auto'``.
-        cfg_options (dict, optional): Overrides merged into the config. Defaults to None.
-        device (str | torch.device): Where to put the model. Defaults to ``'cpu'``.
-
-    Returns:
-        tuple: ``(generator, data_preprocessor, cfg, sample_model)``, in eval mode.
-    """
-    if sample_model not in ('auto', 'orig', 'ema'):
-        raise ValueError(f"sample_model must be 'auto', 'orig' or 'ema', got "
-                         f'{sample_model!r}')
-    if isinstance(config, str):
-        if not osp.isfile(config):
-            raise FileNotFoundError(f'config {config!r} is not a file')
-        cfg = Config.fromfile(config)
-    else:
-        cfg = config
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    if 'model' not in cfg or 'generator' not in cfg.model:
-        raise ValueError('the config has no model.generator: not a GAN config')
-    state = _load_generator_state(checkpoint)
-
-    has_ema = any(k.startswith('generator_ema.') for k in state)
-    if sample_model == 'auto':
-        sample_model = 'ema' if has_ema else 'orig'
-    elif sample_model == 'ema' and not has_ema:
-        raise ValueError(f"sample_model='ema' but checkpoint {checkpoint!r} has no EMA "
-                         'generator weights (generator_ema.*)')
-    prefix = 'generator_ema.module.' if sample_model == 'ema' else 'generator.'
-    gen_state = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
-    if not gen_state:
-        raise ValueError(f'checkpoint {checkpoint!r} has no generator weights '
-                         f'({prefix}*): not a GAN checkpoint?')
-
-    model_cfg = cfg.model.copy()
-    model_cfg.pop('discriminator', None)
-    model_cfg.pop('ema_config', None)
-    with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmagic')):
-        model = MODELS.build(model_cfg)
-    generator = model.generator
-    try:
-        generator.load_state_dict(gen_state, strict=True)
-    except RuntimeError as e:
-        name = config if isinstance(config, str) else 'the config'
-        raise ValueError(f'checkpoint {checkpoint!r} does not match the generator of '
-                         f'{name} ({cfg.model.generator.type}): {e}') from e
-    generator.to(device).eval()
-    model.data_preprocessor.to(device)
-    return generator, model.data_preprocessor, cfg, sample_model
-
-
-def model_channel_order(data_preprocessor: nn.Module, channels: int) -> str:
-    """Channel order of a generator's output: the preprocessor's ``output_channel_order``,
-    else BGR (MMagic loads colour images as BGR); ``'L'`` for one channel."""
-    if channels == 1:
-        return 'L'
-    order = getattr(data_preprocessor, 'output_channel_order', None)
-    return (order or 'BGR').upper()
-
-
-def to_uint8_images(fake: torch.Tensor, data_preprocessor: nn.Module,
-                    channel_order: str) -> np.ndarray:
-    """Turn generator output into images ready for ``cv2.imwrite``.
-
-    Args:
-        fake (Tensor): ``(N, C, H, W)`` generator output (normalised, model order).
-        data_preprocessor (nn.Module): The model's MMagic ``DataPreprocessor``; its
-            ``destruct`` undoes the normalisation.
-        channel_order (str): Order of ``fake``: ``'BGR'``, ``'RGB'`` or ``'L'``.
-
-    Returns:
-        np.ndarray: ``(N, H, W, 3)`` uint8 in BGR order (what OpenCV writes as a
-        correct-colour file), or ``(N, H, W)`` for grayscale.
-    """
-    # destruct() de-normalises and clamps to [0, 255]; without data samples it leaves
-    # the channel order alone (it assumes the output is BGR already).
-    imgs = data_preprocessor.destruct(fake.float(), None)
-    imgs = imgs.round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
-    if channel_order == 'L':
-        return imgs[..., 0]
-    if channel_order == 'RGB':
-        imgs = imgs[..., ::-1]
-    return np.ascontiguousarray(imgs)
-
-
-def auto_batch_size(generator: nn.Module, device: torch.device, total: int,
+def auto_batch_size(generator: nn.Module,
+                    device: torch.device,
+                    total: int,
                     max_batch: int = 1024) -> int:
     """Pick a sampling batch size from the memory of the machine.
 
@@ -319,8 +176,10 @@ def auto_batch_size(generator: nn.Module, device: torch.device, total: int,
         int: The batch size.
     """
     sizes: List[int] = []
-    hooks = [m.register_forward_hook(lambda m, i, o: sizes.append(o.numel()))
-             for m in generator.modules() if not list(m.children())]
+    hooks = [
+        m.register_forward_hook(lambda m, i, o: sizes.append(o.numel()))
+        for m in generator.modules() if not list(m.children())
+    ]
     with torch.no_grad():
         generator(num_batches=1)
     for h in hooks:
@@ -337,48 +196,15 @@ def auto_batch_size(generator: nn.Module, device: torch.device, total: int,
     return int(max(1, min(max_batch, total, budget // per_image)))
 
 
-def write_sample_grid(bank_dir: str, classes: Sequence[str], counts: Dict[str, int],
-                      file_ext: str = 'png', columns: int = 8, pad: int = 2) -> str:
-    """Tile the first ``columns`` images of each class (rows = classes, label order).
-
-    Args:
-        bank_dir (str): The bank folder (images already written).
-        classes (Sequence[str]): Class names in label order.
-        counts (dict): Images per class.
-        file_ext (str): Image extension. Defaults to ``'png'``.
-        columns (int): Images per row. Defaults to 8.
-        pad (int): White border in pixels. Defaults to 2.
-
-    Returns:
-        str: Path of ``sample_grid.png``.
-    """
-    tiles = {}
-    for c in classes:
-        for i in range(min(columns, counts[c])):
-            tiles[(c, i)] = cv2.imread(
-                osp.join(bank_dir, c, sample_filename(i, file_ext)), cv2.IMREAD_COLOR)
-    h, w = next(iter(tiles.values())).shape[:2]
-    cols = max(1, min(columns, max(counts.values())))
-    grid = np.full((len(classes) * (h + pad) + pad, cols * (w + pad) + pad, 3), 255,
-                   np.uint8)
-    for (c, i), img in tiles.items():
-        y, x = pad + classes.index(c) * (h + pad), pad + i * (w + pad)
-        grid[y:y + h, x:x + w] = img
-    path = osp.join(bank_dir, GRID_NAME)
-    cv2.imwrite(path, grid)
-    return path
-
-
 def _write_images(paths: List[str], imgs: np.ndarray) -> None:
     for path, img in zip(paths, imgs):
         if not cv2.imwrite(path, img):
             raise OSError(f'could not write {path!r}')
 
 
-def _sample_slice(tmp_dir: str, generator: nn.Module, data_preprocessor: nn.Module,
-                  items: List[Tuple[str, int, int]], indices: range, seed: int,
-                  batch_size: int, channel_order: str, file_ext: str,
-                  device: torch.device, progress: bool) -> int:
+def _sample_slice(tmp_dir: str, gen: LoadedGenerator, items: List[Tuple[str, int, int]],
+                  indices: range, seed: int, truncation: Optional[float], batch_size: int,
+                  file_ext: str, progress: bool) -> int:
     """Sample and write the bank images ``indices`` (items are (class, label, i)).
 
     PNG encoding of batch ``b`` runs in a writer thread (OpenCV releases the GIL) while
@@ -390,12 +216,9 @@ def _sample_slice(tmp_dir: str, generator: nn.Module, data_preprocessor: nn.Modu
         pending = None
         for start in range(indices.start, indices.stop, batch_size):
             batch = range(start, min(start + batch_size, indices.stop))
-            noise = sample_noise(batch, generator.noise_size, seed).to(device)
-            labels = torch.tensor([items[k][1] for k in batch], dtype=torch.long,
-                                  device=device)
-            with torch.no_grad():
-                fake = generator(noise, label=labels, return_noise=False)
-            imgs = to_uint8_images(fake, data_preprocessor, channel_order)
+            noise = sample_noise(batch, gen.noise_size, seed, truncation)
+            labels = torch.tensor([items[k][1] for k in batch], dtype=torch.long)
+            imgs = gen.images(labels, noise, channel_order='bgr')  # what cv2 writes
             paths = [
                 osp.join(tmp_dir, items[k][0], sample_filename(items[k][2], file_ext))
                 for k in batch
@@ -421,7 +244,8 @@ def generate_bank(config: Union[str, Config],
                   classes: Optional[Sequence[str]] = None,
                   batch_size: Optional[int] = None,
                   sample_model: str = 'auto',
-                  channel_order: Optional[str] = None,
+                  model_channel_order: Optional[str] = None,
+                  truncation: Optional[float] = None,
                   cfg_options: Optional[dict] = None,
                   device: Optional[str] = None,
                   progress: bool = True,
@@ -430,9 +254,9 @@ def generate_bank(config: Union[str, Config],
 
     The bank (``<out_dir>/<class>/NNNNNN.png`` + ``manifest.json`` + optional
     ``sample_grid.png``) is written atomically. If ``out_dir`` already holds a finished
-    bank with the same manifest it is kept as it is; a different bank, or any other
-    non-empty folder, is an error. Works in one process or, when
-    ``torch.distributed`` is initialised, split across all ranks.
+    bank with the same request (manifest without its file table) it is kept as it is; a
+    different bank, or any other non-empty folder, is an error. Works in one process or,
+    when ``torch.distributed`` is initialised, split across all ranks.
 
     Args:
         config (str | Config): The GAN config the checkpoint was trained with.
@@ -441,15 +265,18 @@ def generate_bank(config: Union[str, Config],
         counts (int | Sequence[int] | dict): Images per class: one number for all
             classes, one per class in label order, or ``{class name: n}``. Defaults
             to 100.
-        seed (int): Seed of the noise. Defaults to 0.
+        seed (int): Seed of the latents. Defaults to 0.
         classes (Sequence[str], optional): Class names in label order. Defaults to
             None (read from the config's training dataset).
         batch_size (int, optional): Sampling batch size. Defaults to None
             (:func:`auto_batch_size`).
-        sample_model (str): ``'orig'``, ``'ema'`` or ``'auto'``. Defaults to ``'auto'``.
-        channel_order (str, optional): ``'BGR'`` or ``'RGB'``: the order the generator
-            outputs, to override the one read from the data preprocessor. Defaults to
-            None.
+        sample_model (str): ``'orig'``, ``'ema'`` or ``'auto'`` (EMA weights when the
+            checkpoint has them). Defaults to ``'auto'``.
+        model_channel_order (str, optional): ``'bgr'`` or ``'rgb'``: the order the
+            generator outputs, overriding the one read from the data preprocessor.
+            Defaults to None.
+        truncation (float, optional): Truncate the latents to ``[-truncation,
+            truncation]`` by redrawing (see the module docstring). Defaults to None (off).
         cfg_options (dict, optional): Overrides merged into the config. Defaults to None.
         device (str, optional): Defaults to None (this rank's GPU if there is one, else
             the CPU).
@@ -457,37 +284,37 @@ def generate_bank(config: Union[str, Config],
         sample_grid (bool): Write ``sample_grid.png``. Defaults to True.
 
     Returns:
-        dict: The bank's manifest.
+        dict: The bank's manifest (with its file table).
     """
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f'seed must be an integer >= 0, got {seed!r}')
-    if batch_size is not None and (not isinstance(batch_size, int) or batch_size <= 0):
+    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int)
+                                   or batch_size <= 0):
         raise ValueError(f'batch_size must be a positive int, got {batch_size!r}')
-    if channel_order is not None and channel_order.upper() not in ('BGR', 'RGB'):
-        raise ValueError(f"channel_order must be 'BGR' or 'RGB', got {channel_order!r}")
+    if model_channel_order is not None:
+        model_channel_order = check_channel_order(model_channel_order, 'model_channel_order')
+    truncation = check_truncation(truncation)
     rank, world_size = get_dist_info()
     if device is None:
         device = (f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}"
                   if torch.cuda.is_available() else 'cpu')
     device = torch.device(device)
 
-    generator, preprocessor, cfg, sample_model = load_generator(
-        config, checkpoint, sample_model=sample_model, cfg_options=cfg_options,
+    gen = load_generator(
+        config,
+        checkpoint,
+        sample_model=sample_model,
+        cfg_options=cfg_options,
+        model_channel_order=model_channel_order,
         device=device)
-    num_classes = getattr(generator, 'num_classes', 0) or 0
-    if num_classes <= 0:
+    if gen.num_classes <= 0:
         raise ValueError(f'the generator of {config!r} is unconditional '
                          '(num_classes=0): a bank needs a class-conditional generator')
-    classes = resolve_classes(cfg, num_classes, classes)
+    classes = resolve_classes(gen.cfg, gen.num_classes, classes)
     per_class = resolve_counts(classes, counts)
 
-    with torch.no_grad():
-        probe = generator(sample_noise(range(1), generator.noise_size, seed).to(device),
-                          label=torch.zeros(1, dtype=torch.long, device=device))
-    channels, height, width = probe.shape[1:]
-    order = (channel_order.upper() if channel_order and channels == 3 else
-             model_channel_order(preprocessor, channels))
-    gen_cfg = cfg.model.generator
+    channels, height, width = gen.image_shape
+    gen_cfg = gen.cfg.model.generator
     manifest = make_manifest(
         classes=classes,
         counts=per_class,
@@ -496,21 +323,22 @@ def generate_bank(config: Union[str, Config],
         seed=int(seed),
         generator=dict(
             config=osp.abspath(config) if isinstance(config, str) else None,
-            model_type=cfg.model.type,
+            model_type=gen.cfg.model.type,
             generator_cfg=gen_cfg.to_dict() if hasattr(gen_cfg, 'to_dict') else gen_cfg,
             checkpoint=osp.abspath(checkpoint),
             checkpoint_sha256=sha256sum(checkpoint),
-            sample_model=sample_model,
-            noise_size=int(generator.noise_size),
-            model_channel_order=order,
+            sample_model=gen.sample_model,
+            truncation=truncation,
+            noise_size=gen.noise_size,
+            model_channel_order=(gen.model_channel_order or 'L').upper(),
             cfg_options=dict(cfg_options) if cfg_options else None))
 
     out_dir = osp.abspath(out_dir)
     if osp.isfile(osp.join(out_dir, MANIFEST_NAME)):
         if same_bank(out_dir, manifest):
             print_log(f'{out_dir} already holds this bank; nothing to do', 'current')
-            return manifest
-        raise BankError(_describe_other_bank(out_dir, manifest))
+            return load_manifest(out_dir, check_files=False)
+        raise BankError(describe_bank_difference(out_dir, manifest))
     if osp.exists(out_dir) and (not osp.isdir(out_dir) or os.listdir(out_dir)):
         raise BankError(f'output folder {out_dir!r} already exists, is not empty and '
                         'is not a bank; choose another --out')
@@ -518,14 +346,14 @@ def generate_bank(config: Union[str, Config],
     items = [(c, label, i) for label, c in enumerate(classes) for i in range(per_class[c])]
     mine = rank_slice(len(items), rank, world_size)
     if batch_size is None:
-        batch_size = auto_batch_size(generator, device, max(len(mine), 1))
+        batch_size = auto_batch_size(gen.generator, device, max(len(mine), 1))
     file_ext = manifest['file_ext']
 
     def sample_into(tmp_dir: str) -> int:
         for c in classes:
             os.makedirs(osp.join(tmp_dir, c), exist_ok=True)
-        return _sample_slice(tmp_dir, generator, preprocessor, items, mine, seed,
-                             batch_size, order, file_ext, device, progress and rank == 0)
+        return _sample_slice(tmp_dir, gen, items, mine, seed, truncation, batch_size, file_ext,
+                             progress and rank == 0)
 
     def finish(tmp_dir: str) -> None:
         if sample_grid:
@@ -536,26 +364,9 @@ def generate_bank(config: Union[str, Config],
         with atomic_bank_dir(out_dir) as tmp_dir:
             sample_into(tmp_dir)
             finish(tmp_dir)
-        return manifest
-    _generate_distributed(out_dir, rank, sample_into, finish)
-    return manifest
-
-
-def _describe_other_bank(out_dir: str, manifest: dict) -> str:
-    with open(osp.join(out_dir, MANIFEST_NAME), encoding='utf-8') as f:
-        old = json.load(f)
-    new = json.loads(json.dumps(manifest))
-    keys = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
-    details = []
-    for k in keys:
-        if isinstance(old.get(k), dict) and isinstance(new.get(k), dict):
-            sub = sorted(s for s in set(old[k]) | set(new[k])
-                         if old[k].get(s) != new[k].get(s))
-            details.append(f'{k} ({", ".join(sub)})')
-        else:
-            details.append(f'{k} ({old.get(k)!r} there, {new.get(k)!r} requested)')
-    return (f'output folder {out_dir!r} already holds a different bank: it differs in '
-            f'{"; ".join(details)}. Remove it or choose another --out')
+    else:
+        _generate_distributed(out_dir, rank, sample_into, finish)
+    return load_manifest(out_dir, check_files=False)
 
 
 def _generate_distributed(out_dir: str, rank: int, sample_into, finish) -> None:
@@ -623,6 +434,5 @@ def init_generate_dist(launcher: str) -> None:
 
 __all__ = [
     'generate_bank', 'load_generator', 'rank_slice', 'sample_noise', 'resolve_counts',
-    'resolve_classes', 'to_uint8_images', 'model_channel_order', 'auto_batch_size',
-    'write_sample_grid', 'init_generate_dist'
+    'resolve_classes', 'auto_batch_size', 'write_sample_grid', 'init_generate_dist'
 ]

@@ -1,39 +1,48 @@
-"""The experiment report: ``results.md`` with the sources' table layout, and plots."""
+"""The experiment report: ``results.md`` with the sources' table layout, and plots.
+
+Everything is read from the stage folders named by :class:`~.experiment.StageLayout`: each
+classifier stage's ``DONE.json`` (its test metrics) and training log, the bank's preview.
+"""
 import glob
 import json
 import os
-import os.path as osp
 import platform
 import statistics
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
-PROTOCOL_TITLES = {
-    'real': 'real only (TL)',
-    'synthetic': 'synthetic only (CAS)',
-    'mix': 'real + synthetic',
-    'joint': 'real + synthetic, joint loss',
-}
-TOP1, TOP5 = 'accuracy/top1', 'accuracy/top5'
+from ..utils.fileio import atomic_write
+from .experiment import (CLASSIFIER_DIR, CLASSWISE_KEYS, MARKER, PROTOCOL_TITLES, STAGE_ORDER, TOP1,
+                         TOP5, StageLayout, read_marker)
 
 
 def _classwise(metrics: dict, item: str) -> Optional[List[float]]:
-    for key, value in metrics.items():
-        if key.endswith(f'{item}_classwise') or key.endswith(f'/{item}'):
-            if isinstance(value, list):
-                return [float(v) for v in value]
-    return None
+    value = metrics.get(CLASSWISE_KEYS[item])
+    return [float(v) for v in value] if isinstance(value, list) else None
 
 
 def collect_metrics(work_dir: str, protocols: Sequence[str],
                     seeds: Sequence[int]) -> Dict[str, Dict[int, dict]]:
     """Metrics of every finished classifier stage: protocol -> seed -> metrics."""
+    layout = StageLayout(work_dir)
     out: Dict[str, Dict[int, dict]] = {}
     for protocol in protocols:
         for seed in seeds:
-            marker = osp.join(work_dir, 'cls', protocol, f'seed{seed}', 'DONE.json')
-            if osp.isfile(marker):
-                with open(marker, encoding='utf-8') as f:
-                    out.setdefault(protocol, {})[seed] = json.load(f)['metrics']
+            done = read_marker(layout.stage_dir(layout.classifier_stage(protocol, seed)))
+            if done is not None:
+                out.setdefault(protocol, {})[seed] = done['metrics']
+    return out
+
+
+def stage_history(work_dir: str, stages: Sequence[str]) -> Dict[str, List[str]]:
+    """How each finished stage got there when it was not one uninterrupted run: stage ->
+    the events recorded in its ``DONE.json`` (``'resumed from iteration 4'``,
+    ``'redone: settings changed'``, ...)."""
+    layout = StageLayout(work_dir)
+    out = {}
+    for name in stages:
+        done = read_marker(layout.stage_dir(name))
+        if done and done.get('history'):
+            out[name] = list(done['history'])
     return out
 
 
@@ -49,9 +58,14 @@ def summary_rows(results: Dict[str, Dict[int, dict]]) -> List[dict]:
     for protocol, by_seed in results.items():
         top1 = [m[TOP1] for m in by_seed.values()]
         top5 = [m[TOP5] for m in by_seed.values() if TOP5 in m]
-        rows.append(dict(protocol=protocol, seeds=sorted(by_seed), top1=top1, top5=top5,
-                         top1_mean=statistics.mean(top1),
-                         top1_std=statistics.stdev(top1) if len(top1) > 1 else 0.0))
+        rows.append(
+            dict(
+                protocol=protocol,
+                seeds=sorted(by_seed),
+                top1=top1,
+                top5=top5,
+                top1_mean=statistics.mean(top1),
+                top1_std=statistics.stdev(top1) if len(top1) > 1 else 0.0))
     return rows
 
 
@@ -71,7 +85,8 @@ def _versions() -> str:
             f'{platform.machine()} ({device})')
 
 
-def plot_accuracy(results: Dict[str, Dict[int, dict]], path: str,
+def plot_accuracy(results: Dict[str, Dict[int, dict]],
+                  path: str,
                   titles: Optional[Dict[str, str]] = None) -> None:
     """Bar chart: top-1 per protocol, mean with std error bars and each seed as a dot."""
     titles = titles or PROTOCOL_TITLES
@@ -85,12 +100,21 @@ def plot_accuracy(results: Dict[str, Dict[int, dict]], path: str,
     if len(rows) <= 5:  # vertical bars
         fig, ax = plt.subplots(figsize=(1.8 + 1.6 * len(rows), 3.6))
         xs = range(len(rows))
-        ax.bar(xs, [r['top1_mean'] for r in rows], yerr=[r['top1_std'] for r in rows],
-               capsize=6, color='#8fb3d9', edgecolor='#2b5d8a')
+        ax.bar(
+            xs, [r['top1_mean'] for r in rows],
+            yerr=[r['top1_std'] for r in rows],
+            capsize=6,
+            color='#8fb3d9',
+            edgecolor='#2b5d8a')
         for x, r in zip(xs, rows):
             ax.scatter([x] * len(r['top1']), r['top1'], color='#1b1b1b', s=12, zorder=3)
-            ax.annotate(f"{r['top1_mean']:.1f}", (x, r['top1_mean']), ha='center',
-                        va='bottom', fontsize=9, xytext=(0, 8), textcoords='offset points')
+            ax.annotate(
+                f"{r['top1_mean']:.1f}", (x, r['top1_mean']),
+                ha='center',
+                va='bottom',
+                fontsize=9,
+                xytext=(0, 8),
+                textcoords='offset points')
         ax.set_xticks(list(xs))
         ax.set_xticklabels(labels, fontsize=8, rotation=15, ha='right')
         ax.set_ylim(low, 100)
@@ -98,12 +122,21 @@ def plot_accuracy(results: Dict[str, Dict[int, dict]], path: str,
     else:  # many protocols: horizontal bars, table order from the top
         fig, ax = plt.subplots(figsize=(8.5, 1.0 + 0.42 * len(rows)))
         ys = list(range(len(rows)))[::-1]
-        ax.barh(ys, [r['top1_mean'] for r in rows], xerr=[r['top1_std'] for r in rows],
-                capsize=4, color='#8fb3d9', edgecolor='#2b5d8a', height=0.7)
+        ax.barh(
+            ys, [r['top1_mean'] for r in rows],
+            xerr=[r['top1_std'] for r in rows],
+            capsize=4,
+            color='#8fb3d9',
+            edgecolor='#2b5d8a',
+            height=0.7)
         for y, r in zip(ys, rows):
             ax.scatter(r['top1'], [y] * len(r['top1']), color='#1b1b1b', s=10, zorder=3)
-            ax.annotate(f"{r['top1_mean']:.1f} (n={len(r['top1'])})", (r['top1_mean'], y),
-                        va='center', fontsize=8, xytext=(8, 0), textcoords='offset points')
+            ax.annotate(
+                f"{r['top1_mean']:.1f} (n={len(r['top1'])})", (r['top1_mean'], y),
+                va='center',
+                fontsize=8,
+                xytext=(8, 0),
+                textcoords='offset points')
         ax.set_yticks(ys)
         ax.set_yticklabels(labels, fontsize=8)
         ax.set_xlim(low, 100)
@@ -114,7 +147,32 @@ def plot_accuracy(results: Dict[str, Dict[int, dict]], path: str,
     plt.close(fig)
 
 
-def plot_curves(work_dir: str, protocols: Sequence[str], seed: int, path: str,
+def training_curves(stage_dir: str) -> Tuple[List[tuple], List[tuple]]:
+    """The training loss per iteration and the validation top-1 per epoch of one stage.
+
+    Read from MMEngine's ``<run>/vis_data/scalars.json`` of every run of the stage (a
+    resumed stage has one per start), in time order; where runs overlap (steps logged
+    after the checkpoint a resume started from), the later run's value is kept.
+
+    Returns:
+        tuple: ``[(iteration, loss), ...]`` and ``[(epoch, top1), ...]``, sorted.
+    """
+    loss, acc = {}, {}
+    for path in sorted(glob.glob(os.path.join(stage_dir, '*', 'vis_data', 'scalars.json'))):
+        with open(path, encoding='utf-8') as f:
+            for line in f:
+                rec = json.loads(line)
+                if 'loss' in rec and 'iter' in rec:
+                    loss[rec['iter']] = rec['loss']
+                if TOP1 in rec:
+                    acc[rec.get('step', len(acc) + 1)] = rec[TOP1]
+    return sorted(loss.items()), sorted(acc.items())
+
+
+def plot_curves(work_dir: str,
+                protocols: Sequence[str],
+                seed: int,
+                path: str,
                 titles: Optional[Dict[str, str]] = None) -> bool:
     """Training loss and validation top-1 of one seed per protocol. False if no logs."""
     titles = titles or PROTOCOL_TITLES
@@ -122,22 +180,15 @@ def plot_curves(work_dir: str, protocols: Sequence[str], seed: int, path: str,
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
 
+    layout = StageLayout(work_dir)
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.6))
     found = False
     for protocol in protocols:
-        files = sorted(glob.glob(osp.join(work_dir, 'cls', protocol, f'seed{seed}', '*',
-                                          'vis_data', 'scalars.json')))
-        if not files:
+        stage_dir = layout.stage_dir(layout.classifier_stage(protocol, seed))
+        loss, acc = training_curves(stage_dir)
+        if not loss and not acc:
             continue
         found = True
-        loss, acc = [], []
-        with open(files[-1], encoding='utf-8') as f:
-            for line in f:
-                rec = json.loads(line)
-                if 'loss' in rec and 'iter' in rec:
-                    loss.append((rec['iter'], rec['loss']))
-                if TOP1 in rec:
-                    acc.append((rec.get('step', len(acc) + 1), rec[TOP1]))
         label = titles.get(protocol, protocol)
         if loss:
             ax_loss.plot(*zip(*loss), label=label)
@@ -172,9 +223,8 @@ def plot_samples(real_images, synthetic_grid: Optional[str], classes: Sequence[s
     panels = []
     if real_images is not None:
         panels.append(('real', np.asarray(real_images)))
-    if synthetic_grid and osp.isfile(synthetic_grid):
-        panels.append(('synthetic (GAN)',
-                       np.asarray(Image.open(synthetic_grid).convert('RGB'))))
+    if synthetic_grid and os.path.isfile(synthetic_grid):
+        panels.append(('synthetic (GAN)', np.asarray(Image.open(synthetic_grid).convert('RGB'))))
     if not panels:
         return False
     fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 5.4))
@@ -202,10 +252,8 @@ def real_image_grid(images_by_class: Sequence[Sequence], pad: int = 2):
     width = max(len(r) for r in images_by_class)
     h, w = images_by_class[0][0].shape[:2]
     for row in images_by_class:
-        cells = [np.pad(img, ((pad, pad), (pad, pad), (0, 0)), constant_values=255)
-                 for img in row]
-        cells += [np.full((h + 2 * pad, w + 2 * pad, 3), 255, np.uint8)] * (
-            width - len(cells))
+        cells = [np.pad(img, ((pad, pad), (pad, pad), (0, 0)), constant_values=255) for img in row]
+        cells += [np.full((h + 2 * pad, w + 2 * pad, 3), 255, np.uint8)] * (width - len(cells))
         rows.append(np.concatenate(cells, axis=1))
     return np.concatenate(rows, axis=0)
 
@@ -218,7 +266,8 @@ def write_report(work_dir: str,
                  classes: Optional[Sequence[str]] = None,
                  real_images=None,
                  command: Optional[str] = None,
-                 titles: Optional[Dict[str, str]] = None) -> str:
+                 titles: Optional[Dict[str, str]] = None,
+                 stages: Optional[Sequence[str]] = None) -> str:
     """Write ``results.md`` (tables) and the plots into ``work_dir``.
 
     The table's figures are read from each classifier stage's own ``DONE.json``
@@ -235,11 +284,15 @@ def write_report(work_dir: str,
         command (str, optional): The command that produced the results.
         titles (dict, optional): Protocol -> title in tables and plots. Defaults to None
             (:data:`PROTOCOL_TITLES`, else the protocol name).
+        stages (Sequence[str], optional): The stages whose resumes and redos are listed.
+            Defaults to None: ``pretrain``, ``gan``, ``bank`` and every classifier stage
+            of ``protocols`` x ``seeds``.
 
     Returns:
         str: Path of ``results.md``.
     """
     titles = dict(PROTOCOL_TITLES, **(titles or {}))
+    layout = StageLayout(work_dir)
     results = collect_metrics(work_dir, protocols, seeds)
     lines = [f'# Results: {model_name}', '']
     if not results:
@@ -260,8 +313,7 @@ def write_report(work_dir: str,
         lines.append('')
         lines += ['Per seed (top-1):', '']
         for p in present:
-            per = ', '.join(f'seed {s}: {m[TOP1]:.2f}' for s, m in sorted(
-                results[p].items()))
+            per = ', '.join(f'seed {s}: {m[TOP1]:.2f}' for s, m in sorted(results[p].items()))
             lines.append(f'- {titles.get(p, p)}: {per}')
         lines.append('')
         # Per-class precision / recall / F1 (mean over seeds).
@@ -277,12 +329,13 @@ def write_report(work_dir: str,
                 per_class[p] = items
         if per_class:
             n = len(next(iter(next(iter(per_class.values())).values())))
-            names = list(classes) if classes and len(classes) == n else [
-                str(k) for k in range(n)]
-            lines += ['Per-class precision / recall / F1 (%), mean over seeds:', '',
-                      '| class | ' + ' | '.join(
-                          f'{titles.get(p, p)} P / R / F1' for p in per_class) +
-                      ' |', '|' + ' --- |' * (1 + len(per_class))]
+            names = list(classes) if classes and len(classes) == n else [str(k) for k in range(n)]
+            lines += [
+                'Per-class precision / recall / F1 (%), mean over seeds:', '',
+                '| class | ' + ' | '.join(f'{titles.get(p, p)} P / R / F1'
+                                          for p in per_class) + ' |',
+                '|' + ' --- |' * (1 + len(per_class))
+            ]
             for k, name in enumerate(names):
                 row = []
                 for p, items in per_class.items():
@@ -290,25 +343,38 @@ def write_report(work_dir: str,
                                           for i in ('precision', 'recall', 'f1-score')))
                 lines.append(f'| {name} | ' + ' | '.join(row) + ' |')
             lines.append('')
-        plot_accuracy(results, osp.join(work_dir, 'accuracy.png'), titles)
+        plot_accuracy(results, layout.report_file('accuracy.png'), titles)
         lines += ['![accuracy per protocol](accuracy.png)', '']
-        if plot_curves(work_dir, present, seeds[0], osp.join(work_dir, 'curves.png'), titles):
+        if plot_curves(work_dir, present, seeds[0], layout.report_file('curves.png'), titles):
             lines += ['![training curves](curves.png)', '']
-    grid = osp.join(work_dir, 'bank', 'bank', 'sample_grid.png')
-    if plot_samples(real_images, grid, classes or [], osp.join(work_dir, 'samples.png')):
+    if plot_samples(real_images, layout.sample_grid, classes or [],
+                    layout.report_file('samples.png')):
         lines += ['![real and synthetic samples (rows = classes)](samples.png)', '']
     lines += ['## How this was produced', '']
     if command:
         lines += ['```bash', command, '```', '']
     elif config_path:
         lines += ['```bash', f'python tools/run_experiment.py {config_path}', '```', '']
-    lines += [f'Versions: {_versions()}.', '',
-              'Each classifier stage is evaluated by `runner.test()` on the test split after '
-              'its last epoch; the figures above are read from each stage\'s '
-              '`cls/<protocol>/seed<k>/DONE.json`.', '']
-    path = osp.join(work_dir, 'results.md')
-    tmp = path + '.tmp'
-    with open(tmp, 'w', encoding='utf-8') as f:
+    lines += [
+        f'Versions: {_versions()}.', '',
+        'Each classifier stage is evaluated by `runner.test()` on the test split after '
+        'its last epoch; the figures above are read from each stage\'s '
+        f'`{CLASSIFIER_DIR}/<protocol>/seed<k>/{MARKER}`.', ''
+    ]
+    if stages is None:
+        stages = list(STAGE_ORDER) + [
+            layout.classifier_stage(p, s) for p in protocols for s in seeds
+        ]
+    history = stage_history(work_dir, stages)
+    if history:
+        lines += [
+            'Stages that did not finish in one uninterrupted run (each resumed one '
+            'continued from its own checkpoint with unchanged settings; a redone one '
+            'started again from scratch):', ''
+        ]
+        lines += [f"- `{name}`: {'; '.join(events)}" for name, events in history.items()]
+        lines.append('')
+    path = layout.report_file('results.md')
+    with atomic_write(path) as f:
         f.write('\n'.join(lines))
-    os.replace(tmp, path)
     return path

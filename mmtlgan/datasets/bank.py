@@ -1,5 +1,9 @@
 """The synthetic bank: the one on-disk format for GAN-generated, labelled images.
 
+This module owns everything about a bank on disk: the manifest (build, validate, read,
+write), the per-file sizes and checksums, the sample grid, the description of how two banks
+differ, and the atomic creation of the folder.
+
 A bank is a folder in MMPretrain's ``CustomDataset`` layout (one sub-folder per class, named
 after the class) plus ``manifest.json``::
 
@@ -16,45 +20,53 @@ Stock MMPretrain reads it as it is:
 The manifest (``MANIFEST_FORMAT``, version ``MANIFEST_VERSION``) holds::
 
     format, version, classes (list, label order), counts (class -> images),
-    num_images, image_size [H, W], channels (1 or 3), channel_order ('RGB' or 'L'),
-    file_ext, seed, generator (dict: config, checkpoint, checkpoint_sha256, ...)
+    num_images, image_size [H, W], channels (1 or 3), channel_order of the stored files
+    ('RGB' or 'L'), file_ext, seed, generator (dict: config, checkpoint, checkpoint_sha256,
+    sample_model, truncation, ...), files ('<class>/<name>' -> {size, sha256})
+
+``files`` is filled in by :func:`write_manifest` from the images on disk, so that
+:func:`load_manifest` (and with it ``BankSource.full_init``) finds a missing, truncated or
+corrupt image when the bank is opened, not in the middle of an epoch. Everything else is the
+bank's *request* (what was asked for): two banks with the same request are the same bank
+(:func:`same_bank`). Version 1 manifests (no ``files``) are still read, with their images
+counted but not checksummed.
 
 Writers go through :func:`atomic_bank_dir`, which writes into a temporary sibling folder and
 renames it into place only when the manifest is written, so an interrupted run never leaves
 a folder that looks like a finished bank.
 """
 import contextlib
-import hashlib
 import json
+import logging
 import os
 import os.path as osp
+import re
 import shutil
 import tempfile
-from typing import Dict, Iterator, Optional, Sequence
+from typing import Dict, Iterator, List, Optional, Sequence
+
+import cv2
+import numpy as np
+from mmengine.logging import print_log
+
+from ..utils.fileio import dump_json, sha256sum
 
 MANIFEST_NAME = 'manifest.json'
 MANIFEST_FORMAT = 'mmtlgan-synthetic-bank'
-MANIFEST_VERSION = 1
-REQUIRED_KEYS = ('format', 'version', 'classes', 'counts', 'num_images', 'image_size',
-                 'channels', 'channel_order', 'file_ext', 'seed', 'generator')
+#: Version written. 2 added ``files`` (size and sha256 per image).
+MANIFEST_VERSION = 2
+#: Versions :func:`load_manifest` reads.
+READABLE_VERSIONS = (1, 2)
+GRID_NAME = 'sample_grid.png'
+REQUIRED_KEYS = ('format', 'version', 'classes', 'counts', 'num_images', 'image_size', 'channels',
+                 'channel_order', 'file_ext', 'seed', 'generator')
+#: Keys that describe the images written rather than the bank requested.
+CONTENT_KEYS = ('files', )
+_SHA256 = re.compile(r'^[0-9a-f]{64}$')
 
 
 class BankError(ValueError):
     """A synthetic bank is missing, malformed or does not match what was expected."""
-
-
-def sha256sum(path: str, chunk_size: int = 1 << 20) -> str:
-    """Return the hex sha256 of a file.
-
-    Args:
-        path (str): The file.
-        chunk_size (int): Bytes read at a time. Defaults to 1 MiB.
-    """
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(chunk_size), b''):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def sample_filename(index: int, file_ext: str = 'png') -> str:
@@ -69,7 +81,9 @@ def make_manifest(classes: Sequence[str],
                   seed: int,
                   generator: dict,
                   file_ext: str = 'png') -> dict:
-    """Build and validate a manifest dict.
+    """Build and validate the request part of a manifest (everything but ``files``).
+
+    :func:`write_manifest` adds ``files`` from the images once they are written.
 
     Args:
         classes (Sequence[str]): Class names in label order.
@@ -77,17 +91,19 @@ def make_manifest(classes: Sequence[str],
         image_size (Sequence[int]): ``(H, W)`` of every image.
         channels (int): 3 (stored RGB) or 1 (stored grayscale, ``'L'``).
         seed (int): The seed the bank was sampled with.
-        generator (dict): Where the images came from (config, checkpoint, sha256, ...).
+        generator (dict): Where and how the images came from (config, checkpoint, sha256,
+            sample_model, truncation, ...).
         file_ext (str): Image file extension. Defaults to ``'png'``.
 
     Returns:
-        dict: The manifest.
+        dict: The manifest without ``files``.
     """
     manifest = dict(
         format=MANIFEST_FORMAT,
         version=MANIFEST_VERSION,
         classes=list(classes),
-        counts={c: int(counts.get(c, 0)) for c in classes},
+        counts={c: int(counts.get(c, 0))
+                for c in classes},
         num_images=int(sum(counts.get(c, 0) for c in classes)),
         image_size=[int(s) for s in image_size],
         channels=int(channels),
@@ -96,12 +112,21 @@ def make_manifest(classes: Sequence[str],
         seed=int(seed),
         generator=dict(generator),
     )
-    validate_manifest(manifest)
+    validate_manifest(manifest, require_files=False)
     return manifest
 
 
-def validate_manifest(manifest: dict, where: str = 'manifest') -> None:
-    """Check a manifest's keys and values; raise :class:`BankError` naming the bad one."""
+def validate_manifest(manifest: dict, where: str = 'manifest', require_files: bool = True) -> None:
+    """Check a manifest's keys and values; raise :class:`BankError` naming the bad one.
+
+    Args:
+        manifest (dict): The manifest.
+        where (str): Names it in messages. Defaults to ``'manifest'``.
+        require_files (bool): A version-2 manifest must list its ``files`` (False for the
+            request part built by :func:`make_manifest`). Defaults to True.
+    """
+    if not isinstance(manifest, dict):
+        raise BankError(f'{where} must be a JSON object, got {type(manifest).__name__}')
     missing = [k for k in REQUIRED_KEYS if k not in manifest]
     if missing:
         raise BankError(f'{where} lacks the keys {missing}; expected all of '
@@ -109,18 +134,22 @@ def validate_manifest(manifest: dict, where: str = 'manifest') -> None:
     if manifest['format'] != MANIFEST_FORMAT:
         raise BankError(f"{where} has format {manifest['format']!r}, expected "
                         f'{MANIFEST_FORMAT!r}')
-    if manifest['version'] != MANIFEST_VERSION:
-        raise BankError(f"{where} has version {manifest['version']!r}, expected "
-                        f'{MANIFEST_VERSION}')
+    if manifest['version'] not in READABLE_VERSIONS:
+        raise BankError(f"{where} has version {manifest['version']!r}, expected one of "
+                        f'{list(READABLE_VERSIONS)}')
     classes = manifest['classes']
-    if not classes or len(set(classes)) != len(classes):
+    if (not isinstance(classes, list) or not classes or len(set(classes)) != len(classes)
+            or not all(isinstance(c, str) and c for c in classes)):
         raise BankError(f'{where} classes must be a non-empty list of unique names, got '
                         f'{classes!r}')
     counts = manifest['counts']
-    if set(counts) != set(classes):
+    if not isinstance(counts, dict) or set(counts) != set(classes):
         raise BankError(f'{where} counts are for {sorted(counts)}, expected the classes '
                         f'{classes}')
-    bad = {c: n for c, n in counts.items() if not isinstance(n, int) or n < 0}
+    bad = {
+        c: n
+        for c, n in counts.items() if isinstance(n, bool) or not isinstance(n, int) or n < 0
+    }
     if bad:
         raise BankError(f'{where} has invalid counts {bad}; expected integers >= 0')
     if manifest['num_images'] != sum(counts.values()):
@@ -128,22 +157,52 @@ def validate_manifest(manifest: dict, where: str = 'manifest') -> None:
                         f'to {sum(counts.values())}')
     if manifest['channels'] not in (1, 3):
         raise BankError(f"{where} channels={manifest['channels']!r}, expected 1 or 3")
+    expected_order = 'RGB' if manifest['channels'] == 3 else 'L'
+    if manifest['channel_order'] != expected_order:
+        raise BankError(f"{where} channel_order={manifest['channel_order']!r} contradicts "
+                        f"channels={manifest['channels']}; expected {expected_order!r}")
     size = manifest['image_size']
-    if len(size) != 2 or any(int(s) <= 0 for s in size):
-        raise BankError(f'{where} image_size={size!r}, expected [H, W] > 0')
+    if (not isinstance(size, list) or len(size) != 2
+            or not all(isinstance(s, int) and s > 0 for s in size)):
+        raise BankError(f'{where} image_size={size!r}, expected [H, W] of integers > 0')
+    if not isinstance(manifest['file_ext'], str) or not re.fullmatch(r'[A-Za-z0-9]+',
+                                                                     manifest['file_ext']):
+        raise BankError(f"{where} file_ext={manifest['file_ext']!r}, expected an "
+                        "extension such as 'png'")
+    if not isinstance(manifest['generator'], dict):
+        raise BankError(f"{where} generator={manifest['generator']!r}, expected a dict")
+    if manifest['version'] >= 2 and (require_files or 'files' in manifest):
+        _validate_files(manifest, where)
 
 
-def load_manifest(bank_dir: str, check_files: bool = True) -> dict:
-    """Read and validate a bank's manifest.
+def _validate_files(manifest: dict, where: str) -> None:
+    files = manifest.get('files')
+    if not isinstance(files, dict):
+        raise BankError(f'{where} has no files table (expected {{"<class>/<name>": '
+                        '{"size": N, "sha256": HEX}} for every image)')
+    per_class = {c: 0 for c in manifest['classes']}
+    suffix = '.' + manifest['file_ext']
+    for rel, entry in files.items():
+        cls, _, name = rel.partition('/')
+        if cls not in per_class or not name or '/' in name or not name.endswith(suffix):
+            raise BankError(f'{where} lists the file {rel!r}; expected '
+                            f"'<class>/<name>{suffix}' with a class of the manifest")
+        if (not isinstance(entry, dict) or isinstance(entry.get('size'), bool)
+                or not isinstance(entry.get('size'), int) or entry['size'] <= 0
+                or not isinstance(entry.get('sha256'), str) or not _SHA256.match(entry['sha256'])):
+            raise BankError(f'{where} entry of {rel!r} is {entry!r}; expected '
+                            '{"size": bytes > 0, "sha256": 64 hex digits}')
+        per_class[cls] += 1
+    wrong = {
+        c: (n, manifest['counts'][c])
+        for c, n in per_class.items() if n != manifest['counts'][c]
+    }
+    if wrong:
+        raise BankError(f'{where} files table lists (files, count) = {wrong} per class; '
+                        'expected as many files as the counts')
 
-    Args:
-        bank_dir (str): The bank folder.
-        check_files (bool): Also check that each class folder holds exactly the number of
-            images the manifest counts. Defaults to True.
 
-    Returns:
-        dict: The manifest.
-    """
+def _read_manifest(bank_dir: str) -> dict:
     path = osp.join(bank_dir, MANIFEST_NAME)
     if not osp.isdir(bank_dir):
         raise BankError(f'synthetic bank {bank_dir!r} does not exist (expected a folder '
@@ -153,20 +212,89 @@ def load_manifest(bank_dir: str, check_files: bool = True) -> dict:
                         'synthetic bank (an interrupted or foreign folder?)')
     try:
         with open(path, encoding='utf-8') as f:
-            manifest = json.load(f)
-    except (OSError, json.JSONDecodeError) as e:
+            return json.load(f)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise BankError(f'cannot read {path!r}: {e}') from e
+
+
+def _class_files(bank_dir: str, cls: str, file_ext: str) -> List[str]:
+    folder = osp.join(bank_dir, cls)
+    if not osp.isdir(folder):
+        return []
+    return sorted(f for f in os.listdir(folder) if f.endswith('.' + file_ext))
+
+
+def load_manifest(bank_dir: str, check_files: bool = True, checksums: bool = True) -> dict:
+    """Read and validate a bank's manifest, and check its images.
+
+    Args:
+        bank_dir (str): The bank folder.
+        check_files (bool): Check that each class folder holds exactly the images the
+            manifest lists, each of the listed size. Defaults to True.
+        checksums (bool): With ``check_files``, also compare every image's sha256 with
+            the manifest's (finds corrupt images of the right size). Defaults to True.
+
+    Returns:
+        dict: The manifest.
+
+    Raises:
+        BankError: Naming the bank and, for a bad image, the file.
+    """
+    manifest = _read_manifest(bank_dir)
+    path = osp.join(bank_dir, MANIFEST_NAME)
     validate_manifest(manifest, where=path)
-    if check_files:
-        suffix = '.' + manifest['file_ext']
-        for cls, count in manifest['counts'].items():
-            folder = osp.join(bank_dir, cls)
-            found = (len([f for f in os.listdir(folder) if f.endswith(suffix)])
-                     if osp.isdir(folder) else 0)
-            if found != count:
-                raise BankError(f'bank {bank_dir!r}: class {cls!r} has {found} images, '
-                                f'the manifest says {count}')
+    if not check_files:
+        return manifest
+    ext = manifest['file_ext']
+    for cls, count in manifest['counts'].items():
+        found = len(_class_files(bank_dir, cls, ext))
+        if found != count:
+            raise BankError(f'bank {bank_dir!r}: class {cls!r} has {found} images, '
+                            f'the manifest says {count}')
+    if 'files' not in manifest:
+        print_log(
+            f'synthetic bank {bank_dir!r} has a version-{manifest["version"]} '
+            'manifest without file checksums: its images are counted, not verified '
+            '(write it again with tools/generate.py to add them)',
+            logger='current',
+            level=logging.WARNING)
+        return manifest
+    for rel, entry in manifest['files'].items():
+        file = osp.join(bank_dir, rel)
+        try:
+            size = os.stat(file).st_size
+        except OSError:
+            raise BankError(f'bank {bank_dir!r}: image {rel!r} listed in the manifest is '
+                            'missing') from None
+        if size != entry['size']:
+            raise BankError(f'bank {bank_dir!r}: image {rel!r} has {size} bytes, the '
+                            f"manifest says {entry['size']} (truncated or replaced)")
+        if checksums and sha256sum(file) != entry['sha256']:
+            raise BankError(f'bank {bank_dir!r}: image {rel!r} does not match its sha256 '
+                            'in the manifest (corrupt or modified)')
     return manifest
+
+
+def bank_files(bank_dir: str, manifest: dict) -> List[List[str]]:
+    """Paths of a bank's images, one sorted list per class in label order.
+
+    Args:
+        bank_dir (str): The bank folder.
+        manifest (dict): Its validated manifest.
+
+    Returns:
+        list[list[str]]: ``files[label][k]`` is the ``k``-th image of class ``label``.
+    """
+    classes = manifest['classes']
+    if 'files' in manifest:
+        per_class: Dict[str, List[str]] = {c: [] for c in classes}
+        for rel in manifest['files']:
+            cls, _, name = rel.partition('/')
+            per_class[cls].append(name)
+        names = [sorted(per_class[c]) for c in classes]
+    else:
+        names = [_class_files(bank_dir, c, manifest['file_ext']) for c in classes]
+    return [[osp.join(bank_dir, c, n) for n in ns] for c, ns in zip(classes, names)]
 
 
 def check_bank_matches(manifest: dict,
@@ -193,23 +321,117 @@ def check_bank_matches(manifest: dict,
         raise BankError(f"{where} has {manifest['channels']} channels, expected {channels}")
 
 
-def write_manifest(bank_dir: str, manifest: dict) -> None:
-    """Validate and write ``manifest.json`` into ``bank_dir`` (atomically)."""
+def write_manifest(bank_dir: str, manifest: dict) -> dict:
+    """Add ``files`` (size and sha256 of every image) and write ``manifest.json``.
+
+    Call it last, once every image is in ``bank_dir``: the manifest marks the bank complete.
+    The file is written atomically.
+
+    Args:
+        bank_dir (str): The bank folder holding the images.
+        manifest (dict): The manifest from :func:`make_manifest`.
+
+    Returns:
+        dict: The manifest as written (with ``files``).
+
+    Raises:
+        BankError: If a class folder does not hold exactly ``counts[class]`` images.
+    """
+    validate_manifest(manifest, require_files=False)
+    files = {}
+    for cls, count in manifest['counts'].items():
+        names = _class_files(bank_dir, cls, manifest['file_ext'])
+        if len(names) != count:
+            raise BankError(f'bank {bank_dir!r}: class {cls!r} has {len(names)} images, '
+                            f'the manifest counts {count}')
+        for name in names:
+            file = osp.join(bank_dir, cls, name)
+            files[f'{cls}/{name}'] = dict(size=os.stat(file).st_size, sha256=sha256sum(file))
+    manifest = dict(manifest, version=MANIFEST_VERSION, files=files)
     validate_manifest(manifest)
-    path = osp.join(bank_dir, MANIFEST_NAME)
-    tmp = path + '.tmp'
-    with open(tmp, 'w', encoding='utf-8') as f:
-        json.dump(manifest, f, indent=2, sort_keys=True)
-    os.replace(tmp, path)
+    dump_json(manifest, osp.join(bank_dir, MANIFEST_NAME))
+    return manifest
+
+
+def _request(manifest: dict) -> dict:
+    """The manifest without the keys that describe written files, as JSON would give it."""
+    return json.loads(
+        json.dumps({
+            k: v
+            for k, v in manifest.items() if k not in CONTENT_KEYS
+        }, sort_keys=True))
 
 
 def same_bank(bank_dir: str, manifest: dict) -> bool:
-    """Whether ``bank_dir`` already holds a finished bank with this manifest."""
-    path = osp.join(bank_dir, MANIFEST_NAME)
-    if not osp.isfile(path):
+    """Whether ``bank_dir`` already holds a finished bank with this request.
+
+    Compares everything but ``files`` (which :func:`write_manifest` derives from the
+    images); an unreadable manifest is not the same bank.
+    """
+    try:
+        old = _read_manifest(bank_dir)
+    except BankError:
         return False
-    with open(path, encoding='utf-8') as f:
-        return json.load(f) == json.loads(json.dumps(manifest, sort_keys=True))
+    return _request(old) == _request(manifest)
+
+
+def describe_bank_difference(bank_dir: str, manifest: dict) -> str:
+    """Say how the bank in ``bank_dir`` differs from the request ``manifest``.
+
+    Args:
+        bank_dir (str): A folder holding a bank.
+        manifest (dict): The requested manifest (from :func:`make_manifest`).
+
+    Returns:
+        str: An error message listing the differing keys (and sub-keys of dicts).
+    """
+    old, new = _request(_read_manifest(bank_dir)), _request(manifest)
+    keys = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+    details = []
+    for k in keys:
+        if isinstance(old.get(k), dict) and isinstance(new.get(k), dict):
+            sub = sorted(s for s in set(old[k]) | set(new[k]) if old[k].get(s) != new[k].get(s))
+            details.append(f'{k} ({", ".join(sub)})')
+        else:
+            details.append(f'{k} ({old.get(k)!r} there, {new.get(k)!r} requested)')
+    return (f'output folder {bank_dir!r} already holds a different bank: it differs in '
+            f'{"; ".join(details)}. Remove it or choose another --out')
+
+
+def write_sample_grid(bank_dir: str,
+                      classes: Sequence[str],
+                      counts: Dict[str, int],
+                      file_ext: str = 'png',
+                      columns: int = 8,
+                      pad: int = 2) -> str:
+    """Tile the first ``columns`` images of each class (rows = classes, label order).
+
+    Args:
+        bank_dir (str): The bank folder (images already written).
+        classes (Sequence[str]): Class names in label order.
+        counts (dict): Images per class.
+        file_ext (str): Image extension. Defaults to ``'png'``.
+        columns (int): Images per row. Defaults to 8.
+        pad (int): White border in pixels. Defaults to 2.
+
+    Returns:
+        str: Path of ``sample_grid.png``.
+    """
+    tiles = {}
+    for c in classes:
+        for i in range(min(columns, counts[c])):
+            tiles[(c, i)] = cv2.imread(
+                osp.join(bank_dir, c, sample_filename(i, file_ext)), cv2.IMREAD_COLOR)
+    h, w = next(iter(tiles.values())).shape[:2]
+    cols = max(1, min(columns, max(counts.values())))
+    grid = np.full((len(classes) * (h + pad) + pad, cols * (w + pad) + pad, 3), 255, np.uint8)
+    for (c, i), img in tiles.items():
+        y, x = pad + list(classes).index(c) * (h + pad), pad + i * (w + pad)
+        grid[y:y + h, x:x + w] = img
+    path = osp.join(bank_dir, GRID_NAME)
+    if not cv2.imwrite(path, grid):
+        raise OSError(f'could not write {path!r}')
+    return path
 
 
 @contextlib.contextmanager
@@ -217,18 +439,25 @@ def atomic_bank_dir(out_dir: str) -> Iterator[str]:
     """Write a bank into a temporary sibling folder, then move it to ``out_dir``.
 
     The body writes images and, last, the manifest into the yielded folder. On success the
-    folder replaces ``out_dir`` (which must not exist or must be empty); on any error it is
-    removed, so ``out_dir`` is either absent or a complete bank.
+    folder replaces ``out_dir`` (which must not exist or must be an empty folder); on any
+    error, or if the body wrote no manifest, it is removed, so ``out_dir`` is either absent
+    or a complete bank.
 
     Args:
         out_dir (str): Final location of the bank.
 
     Yields:
         str: The temporary folder to write into.
+
+    Raises:
+        BankError: If ``out_dir`` is a file or a non-empty folder, or the body wrote no
+            manifest.
     """
     out_dir = osp.abspath(out_dir)
     if osp.exists(out_dir) and (not osp.isdir(out_dir) or os.listdir(out_dir)):
-        raise BankError(f'output folder {out_dir!r} already exists and is not empty')
+        what = 'a non-empty folder' if osp.isdir(out_dir) else 'not a folder'
+        raise BankError(f'output folder {out_dir!r} already exists and is {what}; '
+                        'expected a new or empty folder')
     parent = osp.dirname(out_dir)
     os.makedirs(parent, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix=f'.{osp.basename(out_dir)}.tmp-', dir=parent)
@@ -246,7 +475,8 @@ def atomic_bank_dir(out_dir: str) -> Iterator[str]:
 
 
 __all__ = [
-    'BankError', 'MANIFEST_NAME', 'MANIFEST_FORMAT', 'MANIFEST_VERSION', 'sha256sum',
-    'sample_filename', 'make_manifest', 'validate_manifest', 'load_manifest',
-    'check_bank_matches', 'write_manifest', 'same_bank', 'atomic_bank_dir'
+    'BankError', 'MANIFEST_NAME', 'MANIFEST_FORMAT', 'MANIFEST_VERSION', 'GRID_NAME',
+    'sample_filename', 'make_manifest', 'validate_manifest', 'load_manifest', 'bank_files',
+    'check_bank_matches', 'write_manifest', 'same_bank', 'describe_bank_difference',
+    'write_sample_grid', 'atomic_bank_dir'
 ]

@@ -65,11 +65,9 @@ class SklearnDigits(BaseDataset):
             raise ValueError(f'test_ratio must be in (0, 1), got {test_ratio!r}')
         if labels is not None:
             labels = [int(x) for x in labels]
-            if not labels or len(set(labels)) != len(labels) or not set(labels) <= set(
-                    range(10)):
+            if not labels or len(set(labels)) != len(labels) or not set(labels) <= set(range(10)):
                 raise ValueError(f'labels must be distinct digits 0-9, got {labels!r}')
-        if num_per_class is not None and (not isinstance(num_per_class, int)
-                                          or num_per_class <= 0):
+        if num_per_class is not None and (not isinstance(num_per_class, int) or num_per_class <= 0):
             raise ValueError(f'num_per_class must be a positive int, got {num_per_class!r}')
         self.split = split
         self.image_size = image_size
@@ -104,8 +102,11 @@ class SklearnDigits(BaseDataset):
         digits = load_digits()
         idx = self._split_indices(digits.target)
         images = torch.from_numpy(digits.images[idx].astype(np.float32) * (255.0 / 16.0))
-        images = F.interpolate(images[:, None], size=(self.image_size, self.image_size),
-                               mode='bilinear', align_corners=False)
+        images = F.interpolate(
+            images[:, None],
+            size=(self.image_size, self.image_size),
+            mode='bilinear',
+            align_corners=False)
         images = images.clamp(0, 255).round().to(torch.uint8).numpy()  # N,1,H,W
         images = images.transpose(0, 2, 3, 1)  # N,H,W,1
         if self.channels == 3:
@@ -118,5 +119,7 @@ class SklearnDigits(BaseDataset):
         ]
 
     def extra_repr(self) -> List[str]:
-        return [f'Split: \t{self.split}', f'Image size: \t{self.image_size}',
-                f'Labels: \t{self.labels or list(range(10))}']
+        return [
+            f'Split: \t{self.split}', f'Image size: \t{self.image_size}',
+            f'Labels: \t{self.labels or list(range(10))}'
+        ]

@@ -8,11 +8,12 @@ from mmcv.transforms import LoadImageFromFile
 from mmengine.dataset import BaseDataset, Compose, force_full_init
 from mmengine.dist import sync_random_seed
 from mmengine.logging import print_log
-
 from mmpretrain.registry import DATASETS, TRANSFORMS
+
+from ..registry import SYNTHETIC_SOURCES
 from .bank import BankError
 from .shared_epoch import SharedEpochMixin
-from .synthetic_sources import COLOR_ORDERS, BankSource, GeneratorSource
+from .sources import BaseSyntheticSource, check_channel_order
 
 MODES = ('real', 'synthetic', 'mix')
 
@@ -56,17 +57,29 @@ class GANAugmentedDataset(SharedEpochMixin):
     """A real dataset plus class-conditional synthetic (GAN) images, per epoch.
 
     A wrapper in the style of MMEngine's ``ClassBalancedDataset``: it takes any
-    MMPretrain dataset (config or instance) and a synthetic source, either a synthetic
-    bank (``synthetic_bank``, the folder ``tools/generate.py`` writes, validated against
-    its manifest) or a generator sampled on the fly (``generator`` +
-    ``generator_checkpoint``). Every sample carries ``is_synthetic`` (False/True); end the
-    pipelines with ``dict(type='PackInputs', algorithm_keys=['is_synthetic'])`` so it
-    reaches the head.
+    MMPretrain dataset and a synthetic source, each as a config dict (built through its
+    registry) or an instance::
+
+        dict(type='GANAugmentedDataset',
+             dataset=dict(type='CustomDataset', data_root=REAL_DIR, pipeline=[...]),
+             source=dict(type='BankSource', data_root=BANK_DIR),  # or:
+             # source=dict(type='GeneratorSource', config=GAN_CONFIG, checkpoint=CKPT),
+             mode='mix', synthetic_ratio=1 / 3)
+
+    Sources are registered in :data:`mmtlgan.registry.SYNTHETIC_SOURCES`
+    (:class:`~mmtlgan.datasets.BankSource` reads a bank written by ``tools/generate.py``,
+    :class:`~mmtlgan.datasets.GeneratorSource` samples a generator on the fly); each
+    validates its own arguments. ``full_init`` passes the source what the real dataset
+    fixes: its class names in label order, the channel order of its decoded images and,
+    for in-memory datasets, their size and channels. Every sample carries
+    ``is_synthetic`` (False/True); end the pipelines with
+    ``dict(type='PackInputs', algorithm_keys=['is_synthetic'])`` so it reaches the head.
 
     **Algorithm.** ``full_init`` counts the real images per class ``n_c`` (``N`` in all,
     ``C`` classes) and fixes the number of synthetic samples per class and epoch ``s_c``:
 
-    - ``mode='real'``: ``s_c = 0``; the synthetic source is not opened (a protocol switch).
+    - ``mode='real'``: ``s_c = 0``; the source is not opened (a protocol switch; it may
+      even be None).
     - ``mode='mix'``: all real samples plus
 
       - ``synthetic_per_class=k``: ``s_c = k``;
@@ -82,32 +95,32 @@ class GANAugmentedDataset(SharedEpochMixin):
     The length ``N_real + sum(s_c)`` is fixed, so MMEngine's ``DefaultSampler`` shuffles
     and splits it across ranks as any dataset. Index ``i < N_real`` is real sample ``i``;
     the others are synthetic slots ``(c, j)``, grouped by class. Which image fills a slot
-    depends on ``(seed, epoch)``:
+    depends only on ``(seed, epoch, index)``:
 
-    - bank: slot ``j`` of class ``c`` takes image ``perm[j mod M_c]`` of a permutation of
-      the class's ``M_c`` bank images drawn from ``(seed, epoch, c, j // M_c)``, so an
-      epoch uses distinct images while ``s_c <= M_c`` and every image equally often
-      beyond;
-    - generator: the latent of the image is seeded from ``(seed, epoch, index)``, so every
-      sample of every epoch differs and is reproducible in any worker or rank.
+    - finite source (bank): slot ``j`` of class ``c`` takes image ``perm[j mod M_c]`` of
+      a permutation of the class's ``M_c`` images drawn from
+      ``(seed, epoch, c, j // M_c)``, so an epoch uses distinct images while
+      ``s_c <= M_c`` and every image equally often beyond;
+    - unlimited source (generator): slot ``j`` is image ``(stream, j, s_c)`` of the
+      stream ``SeedSequence([seed, epoch, c])``, so every sample of every epoch differs and
+      is reproducible in any worker or rank.
 
     **Epochs.** The epoch is held in a one-element shared-memory tensor: ``set_epoch``
     (called by :class:`~mmtlgan.engine.DatasetEpochHook` before every training epoch,
-    before the dataloader starts fetching it) updates it, and dataloader workers, also
-    persistent ones, read it when they fetch a sample. Without the hook every epoch draws
-    like epoch 0.
+    before the dataloader starts fetching it, and with the resumed epoch after
+    ``--resume``) updates it, and dataloader workers, also persistent ones, read it when
+    they fetch a sample. Without the hook every epoch draws like epoch 0.
 
-    **Pipelines.** Real samples go through the wrapped dataset's pipeline. Synthetic
-    samples arrive decoded (``img``, ``img_shape``, ``ori_shape``) and go through
-    ``pipeline``, by default the real pipeline without its ``LoadImageFromFile``.
+    **Pipelines and channel order.** Real samples go through the wrapped dataset's
+    pipeline. Synthetic samples arrive decoded (``img``, ``img_shape``, ``ori_shape``) in
+    ``channel_order`` and go through ``pipeline``, by default the real pipeline without
+    its ``LoadImageFromFile``.
 
     Args:
         dataset (BaseDataset | dict): The real dataset or its config.
+        source (BaseSyntheticSource | dict, optional): The synthetic source or its config
+            (``SYNTHETIC_SOURCES``). Needed unless ``mode='real'``. Defaults to None.
         mode (str): ``'real'``, ``'synthetic'`` or ``'mix'``. Defaults to ``'mix'``.
-        synthetic_bank (str, optional): Folder of a synthetic bank. Defaults to None.
-        generator (str | dict, optional): MMagic GAN config file or generator config, for
-            on-the-fly sampling. Defaults to None.
-        generator_checkpoint (str, optional): Weights of ``generator``. Defaults to None.
         synthetic_ratio (float, optional): Synthetic share of each epoch in ``[0, 1)``
             (``mode='mix'``). Defaults to None.
         synthetic_per_class (int, optional): Synthetic samples per class and epoch,
@@ -116,35 +129,29 @@ class GANAugmentedDataset(SharedEpochMixin):
             Defaults to False.
         pipeline (list, optional): Pipeline of synthetic samples. Defaults to None (the
             real pipeline without image loading).
-        color_order (str): Channel order of decoded synthetic colour images: ``'bgr'``,
-            ``'rgb'`` or ``'auto'`` (``'bgr'``, as ``LoadImageFromFile``, if the real
-            pipeline loads images from files, else ``'rgb'``, as MMPretrain's in-memory
-            CIFAR arrays). Defaults to ``'auto'``.
+        channel_order (str): Channel order of decoded synthetic colour images: ``'bgr'``,
+            ``'rgb'`` or ``'auto'``: ``'bgr'`` (as ``LoadImageFromFile``) if the real
+            pipeline loads images from files, else ``'rgb'`` (as in-memory RGB arrays such
+            as MMPretrain's ``CIFAR10``). Defaults to ``'auto'``.
         image_size (Sequence[int], optional): Expected ``(H, W)`` of synthetic images.
             Defaults to None: checked against the real images only when the real dataset
-            holds decoded arrays (CIFAR, MNIST).
-        generator_color_order (str, optional): Channel order of the generator's output
-            (``'rgb'``/``'bgr'``). Defaults to None: the GAN config's
-            ``model.data_preprocessor.output_channel_order``, else ``'rgb'``.
+            holds decoded arrays (CIFAR, MNIST, digits).
         seed (int, optional): Seed of the synthetic draw. Defaults to None: a random seed
-            shared by all ranks, as ``DefaultSampler`` does (reproducible when the
-            runner's ``randomness.seed`` is set).
+            shared by all ranks (``mmengine.dist.sync_random_seed``), as ``DefaultSampler``
+            does (reproducible when the runner's ``randomness.seed`` is set).
         lazy_init (bool): Defer ``full_init``. Defaults to False.
     """
 
     def __init__(self,
                  dataset: Union[BaseDataset, dict],
+                 source: Optional[Union[BaseSyntheticSource, dict]] = None,
                  mode: str = 'mix',
-                 synthetic_bank: Optional[str] = None,
-                 generator: Optional[Union[str, dict]] = None,
-                 generator_checkpoint: Optional[str] = None,
                  synthetic_ratio: Optional[float] = None,
                  synthetic_per_class: Optional[int] = None,
                  class_balance: bool = False,
                  pipeline: Optional[List[Union[dict, callable]]] = None,
-                 color_order: str = 'auto',
+                 channel_order: str = 'auto',
                  image_size: Optional[Sequence[int]] = None,
-                 generator_color_order: Optional[str] = None,
                  seed: Optional[int] = None,
                  lazy_init: bool = False) -> None:
         if isinstance(dataset, dict):
@@ -156,13 +163,21 @@ class GANAugmentedDataset(SharedEpochMixin):
                             f'got {type(dataset).__name__}')
         if mode not in MODES:
             raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
+        if isinstance(source, dict):
+            source = SYNTHETIC_SOURCES.build(source)
+        elif source is not None and not isinstance(source, BaseSyntheticSource):
+            raise TypeError('source must be a synthetic source config (e.g. '
+                            "dict(type='BankSource', data_root=...)), a "
+                            f'BaseSyntheticSource or None, got {type(source).__name__}')
+        if mode != 'real' and source is None:
+            raise ValueError(f"mode={mode!r} needs a synthetic source: source=dict(type="
+                             "'BankSource', data_root=...) or dict(type='GeneratorSource', "
+                             'config=..., checkpoint=...) (got None)')
         if synthetic_ratio is not None:
-            if isinstance(synthetic_ratio, bool) or not isinstance(
-                    synthetic_ratio, (int, float)):
+            if isinstance(synthetic_ratio, bool) or not isinstance(synthetic_ratio, (int, float)):
                 raise TypeError(f'synthetic_ratio must be a number, got {synthetic_ratio!r}')
             if not 0 <= synthetic_ratio <= 1:
-                raise ValueError(
-                    f'synthetic_ratio must be in [0, 1], got {synthetic_ratio!r}')
+                raise ValueError(f'synthetic_ratio must be in [0, 1], got {synthetic_ratio!r}')
             if mode == 'mix' and synthetic_ratio == 1:
                 raise ValueError("synthetic_ratio=1 leaves no real samples in mode='mix'; "
                                  "use mode='synthetic'")
@@ -178,41 +193,27 @@ class GANAugmentedDataset(SharedEpochMixin):
                 and not class_balance):
             raise ValueError("mode='mix' needs synthetic_ratio, synthetic_per_class or "
                              'class_balance=True')
-        if mode != 'real':
-            if (synthetic_bank is None) == (generator is None):
-                raise ValueError(
-                    f'mode={mode!r} needs exactly one synthetic source: synthetic_bank or '
-                    f'generator (got synthetic_bank={synthetic_bank!r}, '
-                    f'generator={generator!r})')
-            if generator is not None and generator_checkpoint is None:
-                raise ValueError('generator needs generator_checkpoint (got None)')
-        if color_order not in COLOR_ORDERS + ('auto', ):
-            raise ValueError(f"color_order must be 'bgr', 'rgb' or 'auto', got "
-                             f'{color_order!r}')
-        if generator_color_order not in (None, ) + COLOR_ORDERS:
-            raise ValueError("generator_color_order must be None, 'bgr' or 'rgb', got "
-                             f'{generator_color_order!r}')
-        if image_size is not None and (len(image_size) != 2
-                                       or any(int(s) <= 0 for s in image_size)):
+        if channel_order != 'auto':
+            check_channel_order(channel_order, "channel_order (or 'auto')")
+        if image_size is not None and (len(image_size) != 2 or any(int(s) <= 0
+                                                                   for s in image_size)):
             raise ValueError(f'image_size must be (H, W) > 0, got {image_size!r}')
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise TypeError(f'seed must be an integer or None, got {seed!r}')
 
         self.mode = mode
-        self.synthetic_bank = synthetic_bank
-        self.generator = generator
-        self.generator_checkpoint = generator_checkpoint
+        self.source = source
         self.synthetic_ratio = synthetic_ratio
         self.synthetic_per_class = synthetic_per_class
         self.class_balance = bool(class_balance)
         self.image_size = list(image_size) if image_size is not None else None
-        self.generator_color_order = generator_color_order
         self.seed = sync_random_seed() if seed is None else seed
         self._pipeline_cfg = pipeline
-        self._color_order = color_order
+        self._channel_order = channel_order.lower()
         self._metainfo = self.dataset.metainfo
         self._init_shared_epoch()  # see the class docstring
         self._perm_cache: Dict[tuple, np.ndarray] = {}
+        self._stream_cache: Dict[tuple, int] = {}
         self._fully_initialized = False
         if not lazy_init:
             self.full_init()
@@ -247,8 +248,10 @@ class GANAugmentedDataset(SharedEpochMixin):
         budget = int(round(r * int(real_counts.sum()) / (1 - r)))
         if self.class_balance:
             return water_fill(real_counts, budget)
-        return [budget // num_classes + (1 if c < budget % num_classes else 0)
-                for c in range(num_classes)]
+        return [
+            budget // num_classes + (1 if c < budget % num_classes else 0)
+            for c in range(num_classes)
+        ]
 
     def _real_image_geometry(self):
         """(H, W) and channels of the real images if the dataset holds arrays."""
@@ -284,45 +287,38 @@ class GANAugmentedDataset(SharedEpochMixin):
         real_pipeline = self.dataset.pipeline
         loads_files = any(
             isinstance(t, LoadImageFromFile) for t in getattr(real_pipeline, 'transforms', []))
-        color_order = self._color_order
-        if color_order == 'auto':
-            color_order = 'bgr' if loads_files else 'rgb'
-        self.color_order = color_order
+        channel_order = self._channel_order
+        if channel_order == 'auto':
+            channel_order = 'bgr' if loads_files else 'rgb'
+        self.channel_order = channel_order
         if self._pipeline_cfg is None:
             self.synthetic_pipeline = Compose([
                 t for t in getattr(real_pipeline, 'transforms', [real_pipeline])
                 if not isinstance(t, LoadImageFromFile)
             ])
         else:
-            self.synthetic_pipeline = Compose([
-                TRANSFORMS.build(t) if isinstance(t, dict) else t for t in self._pipeline_cfg
-            ])
+            self.synthetic_pipeline = Compose(
+                [TRANSFORMS.build(t) if isinstance(t, dict) else t for t in self._pipeline_cfg])
 
-        self.source = None
         self._available = [0] * len(self.classes)
         if self.mode != 'real':
             size, channels = self._real_image_geometry()
-            size = self.image_size or size
-            if self.synthetic_bank is not None:
-                self.source = BankSource(self.synthetic_bank, self.classes, color_order,
-                                         size, channels)
-            else:
-                self.source = GeneratorSource(
-                    self.generator, self.generator_checkpoint, self.classes, color_order,
-                    size, channels, output_order=self.generator_color_order)
-            self.source.full_init()
+            self.source.full_init(
+                self.classes,
+                channel_order=channel_order,
+                image_size=self.image_size or size,
+                channels=channels)
             self._available = [self.source.num_images(c) for c in range(len(self.classes))]
             for c, need in enumerate(self.synthetic_counts):
-                have = self._available[c]
-                if need and have == 0:
-                    raise BankError(
-                        f'synthetic bank {self.synthetic_bank!r} has no images of class '
-                        f'{self.classes[c]!r}, but {need} are drawn per epoch')
+                if need and self._available[c] == 0:
+                    raise BankError(f'synthetic source {self.source!r} has no images of class '
+                                    f'{self.classes[c]!r}, but {need} are drawn per epoch')
         self._fully_initialized = True
         print_log(
             f'GANAugmentedDataset(mode={self.mode!r}): {self.num_real} real + '
             f'{self.num_synthetic} synthetic samples per epoch '
-            f'(synthetic per class: {self.synthetic_counts})', logger='current',
+            f'(synthetic per class: {self.synthetic_counts})',
+            logger='current',
             level=logging.INFO)
 
     @force_full_init
@@ -339,6 +335,17 @@ class GANAugmentedDataset(SharedEpochMixin):
             perm = self._perm_cache[key] = rng.permutation(self._available[label])
         return perm
 
+    def _stream(self, epoch: int, label: int) -> int:
+        """The 64-bit id of the synthetic stream of class ``label`` in ``epoch``."""
+        key = (epoch, label)
+        stream = self._stream_cache.get(key)
+        if stream is None:
+            if len(self._stream_cache) > 4 * len(self.classes):
+                self._stream_cache.clear()
+            stream = self._stream_cache[key] = int(
+                np.random.SeedSequence([self.seed, epoch, label]).generate_state(1, np.uint64)[0])
+        return stream
+
     def _locate(self, idx: int) -> tuple:
         """``(is_synthetic, label, source_key)`` of index ``idx`` in [0, len)."""
         if idx < self.num_real:
@@ -348,9 +355,8 @@ class GANAugmentedDataset(SharedEpochMixin):
         label = int(self._slot_labels[slot])
         j = slot - int(self._syn_offsets[label])
         available = self._available[label]
-        if available is None:  # generator: a latent seed per (seed, epoch, index)
-            key = int(np.random.SeedSequence([self.seed, epoch, idx]).generate_state(
-                1, np.uint64)[0])
+        if available is None:  # unlimited source: image j of the (seed, epoch, c) stream
+            key = (self._stream(epoch, label), j, int(self.synthetic_counts[label]))
         else:
             key = int(self._permutation(epoch, label, j // available)[j % available])
         return True, label, key
@@ -367,7 +373,8 @@ class GANAugmentedDataset(SharedEpochMixin):
 
         Returns:
             dict: ``is_synthetic``, ``gt_label`` and ``source_key`` (the real index, the
-            bank image index within its class, or the generator's latent seed).
+            bank image index within its class, or the generator key
+            ``(stream, j, s_c)``).
         """
         idx = self._check_index(idx)
         is_syn, label, key = self._locate(idx)
@@ -398,8 +405,10 @@ class GANAugmentedDataset(SharedEpochMixin):
 
     def __getitem__(self, idx: int) -> dict:
         if not self._fully_initialized:
-            print_log('Please call `full_init` method manually to accelerate the speed.',
-                      logger='current', level=logging.WARNING)
+            print_log(
+                'Please call `full_init` method manually to accelerate the speed.',
+                logger='current',
+                level=logging.WARNING)
             self.full_init()
         info = self.get_data_info(idx)
         pipeline = self.synthetic_pipeline if info['is_synthetic'] else self.dataset.pipeline
@@ -419,8 +428,7 @@ class GANAugmentedDataset(SharedEpochMixin):
                                   'indices on the wrapped dataset')
 
     def __repr__(self) -> str:
-        body = (f'mode={self.mode!r}, seed={self.seed}, '
-                f'synthetic_bank={self.synthetic_bank!r}, generator={self.generator!r}')
+        body = f'mode={self.mode!r}, seed={self.seed}, source={self.source!r}'
         if self._fully_initialized:
             body += (f', num_real={self.num_real}, '
                      f'synthetic_counts={self.synthetic_counts}')

@@ -8,8 +8,8 @@ from mmengine.dataset import force_full_init, pseudo_collate
 from mmengine.dist import sync_random_seed
 from mmengine.logging import print_log
 from mmengine.registry import FUNCTIONS
-
 from mmpretrain.registry import DATASETS
+
 from .shared_epoch import SharedEpochMixin
 
 #: The metainfo key of the task tag, and its values.
@@ -21,9 +21,8 @@ def _build_dataset(dataset, name: str):
     """Build ``dataset`` from a config, or check that it is a dataset."""
     if isinstance(dataset, dict):
         return DATASETS.build(dataset)
-    if not isinstance(dataset, (str, bytes)) and callable(
-            getattr(dataset, '__getitem__', None)) and callable(
-                getattr(dataset, '__len__', None)):
+    if not isinstance(dataset, (str, bytes)) and callable(getattr(
+            dataset, '__getitem__', None)) and callable(getattr(dataset, '__len__', None)):
         return dataset
     raise TypeError(f'{name} must be a dataset config or a dataset, got '
                     f'{type(dataset).__name__}')
@@ -119,7 +118,8 @@ class MultiTaskPairDataset(SharedEpochMixin):
         self._fully_initialized = True
         print_log(
             f'MultiTaskPairDataset: {len(self.target)} target samples per epoch, each paired '
-            f'with one of {len(self.source)} source samples', logger='current',
+            f'with one of {len(self.source)} source samples',
+            logger='current',
             level=logging.INFO)
 
     @force_full_init
@@ -159,22 +159,24 @@ class MultiTaskPairDataset(SharedEpochMixin):
         """The data-info dicts of pair ``idx`` before the pipelines, as
         ``{'target': ..., 'source': ...}``."""
         idx = self._check_index(idx)
-        return dict(target=self.target.get_data_info(idx),
-                    source=self.source.get_data_info(self.source_index(idx)))
+        return dict(
+            target=self.target.get_data_info(idx),
+            source=self.source.get_data_info(self.source_index(idx)))
 
     def __getitem__(self, idx: int) -> dict:
         if not self._fully_initialized:
-            print_log('Please call `full_init` method manually to accelerate the speed.',
-                      logger='current', level=logging.WARNING)
+            print_log(
+                'Please call `full_init` method manually to accelerate the speed.',
+                logger='current',
+                level=logging.WARNING)
             self.full_init()
         idx = self._check_index(idx)
         pair = dict(target=self.target[idx], source=self.source[self.source_index(idx)])
         for task, item in pair.items():
             sample = item.get('data_samples') if isinstance(item, dict) else None
             if not callable(getattr(sample, 'set_metainfo', None)):
-                raise RuntimeError(
-                    f'the {task} pipeline must end with PackInputs (a dict with '
-                    f"'data_samples'); got {type(item).__name__} for sample {idx}")
+                raise RuntimeError(f'the {task} pipeline must end with PackInputs (a dict with '
+                                   f"'data_samples'); got {type(item).__name__} for sample {idx}")
             sample.set_metainfo({TASK_KEY: task})
         return pair
 

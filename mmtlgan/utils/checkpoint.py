@@ -75,8 +75,7 @@ def register_checkpoint_safe_globals() -> None:
 
 
 def load_from_local(filename: str,
-                    map_location: Optional[Union[str, torch.device, Callable]] = None
-                    ) -> dict:
+                    map_location: Optional[Union[str, torch.device, Callable]] = None) -> dict:
     """Load a local checkpoint with torch's safe unpickler.
 
     A drop-in replacement for ``mmengine.runner.checkpoint.load_from_local`` that keeps
@@ -149,8 +148,7 @@ def read_state_dict(checkpoint: str) -> dict:
     state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
     if not isinstance(state, dict) or not state:
         raise ValueError(f'checkpoint {checkpoint!r} holds no state_dict')
-    return {(k[len('module.'):] if k.startswith('module.') else k): v
-            for k, v in state.items()}
+    return {(k[len('module.'):] if k.startswith('module.') else k): v for k, v in state.items()}
 
 
 def load_prefixed(module: torch.nn.Module,
@@ -187,13 +185,12 @@ def load_prefixed(module: torch.nn.Module,
     own = module.state_dict()
     missing = sorted(k for k in own if k not in sub)
     unexpected = sorted(k for k in sub if k not in own)
-    mismatched = sorted(f'{k} {tuple(sub[k].shape)} vs {tuple(v.shape)}'
-                        for k, v in own.items()
+    mismatched = sorted(f'{k} {tuple(sub[k].shape)} vs {tuple(v.shape)}' for k, v in own.items()
                         if k in sub and tuple(getattr(sub[k], 'shape', ())) != tuple(v.shape))
-    problems = [(name, keys) for name, keys in (
-        ('shape mismatches (checkpoint vs model)', mismatched),
-        ('missing keys', missing if strict else []),
-        ('unexpected keys', unexpected if strict else [])) if keys]
+    problems = [(name, keys)
+                for name, keys in (('shape mismatches (checkpoint vs model)',
+                                    mismatched), ('missing keys', missing if strict else []),
+                                   ('unexpected keys', unexpected if strict else [])) if keys]
     if problems:
         raise ValueError(f'{source} does not match {type(module).__name__} under '
                          f'{prefix!r}: ' + '; '.join(f'{len(k)} {n}, e.g. {k[:3]}'

@@ -26,8 +26,11 @@ class RecordRunHook(Hook):
         momentum = sum(
             float(s['momentum_buffer'].abs().sum()) for s in optimizer.state.values()
             if s.get('momentum_buffer') is not None)
-        self.start = dict(epoch=runner.epoch, iter=runner.iter, momentum_abs_sum=momentum,
-                          lr=optimizer.param_groups[0]['lr'])
+        self.start = dict(
+            epoch=runner.epoch,
+            iter=runner.iter,
+            momentum_abs_sum=momentum,
+            lr=optimizer.param_groups[0]['lr'])
 
     def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
         self.paths.extend(s.img_path for s in data_batch['data_samples'])

@@ -4,8 +4,8 @@ import os.path as osp
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import python_tool
 
-from conftest import make_image_folder, python_tool
 from mmtlgan.apis import check_inception, evaluate_gan, gan_metrics
 
 
@@ -49,11 +49,17 @@ def test_fid_of_a_trained_checkpoint(tiny_cifar, inception, tmp_path):
                 'model.discriminator.base_channels=8', 'train_cfg.max_iters=2',
                 'default_hooks.checkpoint.interval=2', 'custom_hooks=[]')
     metrics = evaluate_gan(
-        'configs/gan/resattn-gan_cifar10-32x32.py', osp.join(work, 'iter_2.pth'),
-        inception, fake_nums=40, work_dir=str(tmp_path / 'eval'), batch_size=16,
-        cfg_options={'train_dataloader.dataset.data_root': osp.join(tiny_cifar, 'train'),
-                     'model.generator.base_channels': 8,
-                     'model.discriminator.base_channels': 8})
+        'configs/gan/resattn-gan_cifar10-32x32.py',
+        osp.join(work, 'iter_2.pth'),
+        inception,
+        fake_nums=40,
+        work_dir=str(tmp_path / 'eval'),
+        batch_size=16,
+        cfg_options={
+            'train_dataloader.dataset.data_root': osp.join(tiny_cifar, 'train'),
+            'model.generator.base_channels': 8,
+            'model.discriminator.base_channels': 8
+        })
     fid = metrics['FID/fid']
     # an untrained generator makes near-grey images; the real ones are saturated colours,
     # so their colour statistics are far apart

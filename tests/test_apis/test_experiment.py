@@ -6,14 +6,14 @@ import re
 import statistics
 
 import pytest
-
 from conftest import python_tool
 
-from mmtlgan.apis.report import PROTOCOL_TITLES
-
 CLS = 'configs/experiments/digits/'
-SHORT = {'train_cfg.max_epochs': 1, 'train_cfg.val_interval': 1,
-         'default_hooks.checkpoint.interval': 1}
+SHORT = {
+    'train_cfg.max_epochs': 1,
+    'train_cfg.val_interval': 1,
+    'default_hooks.checkpoint.interval': 1
+}
 MINI = f'''
 _short = {SHORT!r}
 _real = dict(_short, **{{'train_dataloader.dataset.num_per_class': 4}})
@@ -57,11 +57,16 @@ experiment = dict(
 PROTOCOLS = ('real', 'synthetic', 'joint', 'probe_lda_synthetic', 'multitask')
 SEEDS = (0, 1)
 PROTOCOL_SEEDS = dict({p: SEEDS for p in PROTOCOLS}, probe_lda_synthetic=(0, ), multitask=(0, ))
+# The table's protocol column: the sources' protocols by their titles, others by name.
+TITLES = [
+    'real only (TL)', 'synthetic only (CAS)', 'real + synthetic, joint loss', 'probe_lda_synthetic',
+    'multitask'
+]
 
 
 def stages():
-    return ['pretrain', 'gan', 'bank'] + [
-        f'cls/{p}/seed{s}' for p in PROTOCOLS for s in PROTOCOL_SEEDS[p]]
+    return ['pretrain', 'gan', 'bank'
+            ] + [f'cls/{p}/seed{s}' for p in PROTOCOLS for s in PROTOCOL_SEEDS[p]]
 
 
 def marker(work: str, stage: str) -> str:
@@ -99,28 +104,32 @@ def test_every_stage_writes_its_output(experiment):
     for name in ('results.md', 'accuracy.png', 'samples.png', 'curves.png'):
         assert osp.getsize(osp.join(work, name)) > 0, name
     # the classifiers started from the source-task checkpoint (init_cfg=Pretrained)
-    log = open(next(
-        osp.join(dp, f) for dp, _, fs in os.walk(osp.join(work, 'cls', 'real', 'seed0'))
-        for f in fs if f.endswith('.log'))).read()
+    log = open(
+        next(
+            osp.join(dp, f) for dp, _, fs in os.walk(osp.join(work, 'cls', 'real', 'seed0'))
+            for f in fs if f.endswith('.log'))).read()
     assert pretrain['checkpoint'] in log
 
 
 def test_table_equals_the_evaluations(experiment):
     _, work, _ = experiment
     table = open(osp.join(work, 'results.md')).read()
-    rows = [[c.strip() for c in line.strip('|').split('|')]
-            for line in table.splitlines() if line.startswith('| ResNet-18/4 mini')]
-    assert [r[1] for r in rows] == [PROTOCOL_TITLES.get(p, p) for p in PROTOCOLS]
+    rows = [[c.strip() for c in line.strip('|').split('|')] for line in table.splitlines()
+            if line.startswith('| ResNet-18/4 mini')]
+    assert [r[1] for r in rows] == TITLES
     for row, p in zip(rows, PROTOCOLS):
         top1 = []
         for s in PROTOCOL_SEEDS[p]:
             if p.startswith('probe'):  # the probe's own output
-                top1.append(json.load(open(osp.join(
-                    work, 'cls', p, f'seed{s}', 'metrics.json')))['accuracy/top1'])
+                top1.append(
+                    json.load(open(osp.join(work, 'cls', p, f'seed{s}',
+                                            'metrics.json')))['accuracy/top1'])
                 continue
             # the test loop's own log line, not our metrics.json
-            logs = [osp.join(dp, f) for dp, _, fs in os.walk(
-                osp.join(work, 'cls', p, f'seed{s}')) for f in fs if f.endswith('.log')]
+            logs = [
+                osp.join(dp, f) for dp, _, fs in os.walk(osp.join(work, 'cls', p, f'seed{s}'))
+                for f in fs if f.endswith('.log')
+            ]
             text = open(logs[0]).read()
             value = float(re.findall(r'Epoch\(test\).*?accuracy/top1: ([0-9.]+)', text)[-1])
             top1.append(value)
@@ -133,12 +142,18 @@ def test_table_equals_the_evaluations(experiment):
 def test_interrupted_stage_is_redone_and_finished_ones_skipped(experiment):
     config, work, _ = experiment
     redo = 'cls/joint/seed1'
-    os.remove(marker(work, redo))  # as if killed before finishing
-    junk = osp.join(work, 'cls', 'joint', 'seed1', 'partial.txt')
+    stage_dir = osp.join(work, 'cls', 'joint', 'seed1')
+    # as if killed before its first checkpoint: no marker, no checkpoint, partial output
+    os.remove(marker(work, redo))
+    for name in os.listdir(stage_dir):
+        if name.endswith('.pth'):
+            os.remove(osp.join(stage_dir, name))
+    junk = osp.join(stage_dir, 'partial.txt')
     open(junk, 'w').write('half-written')
     before = {s: os.stat(marker(work, s)).st_mtime_ns for s in stages() if s != redo}
     proc = python_tool('run_experiment.py', config, '--work-dir', work)
-    assert f'{redo}: running' in proc.stdout
+    assert (f'{redo}: redone: interrupted before its first checkpoint; starting from '
+            'scratch') in proc.stdout
     assert not osp.exists(junk)
     assert osp.isfile(marker(work, redo))
     for stage, mtime in before.items():
@@ -159,8 +174,8 @@ def test_changed_settings_of_a_finished_stage_are_reported(experiment, tmp_path)
 def test_protocols_run_as_separate_commands(experiment, tmp_path):
     config, _, _ = experiment
     work = str(tmp_path / 'split')
-    proc = python_tool('run_experiment.py', config, '--work-dir', work,
-                       '--protocols', 'real', '--seeds', '0')
+    proc = python_tool('run_experiment.py', config, '--work-dir', work, '--protocols', 'real',
+                       '--seeds', '0')
     assert not osp.exists(osp.join(work, 'gan'))  # real only needs no GAN
     assert osp.isfile(marker(work, 'cls/real/seed0'))
     assert 'cls/synthetic' not in proc.stdout and 'cls/joint' not in proc.stdout

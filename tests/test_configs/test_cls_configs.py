@@ -1,4 +1,4 @@
-"""Every classification config builds and trains 2 iterations on tiny generated data.
+"""Classification configs train 2 iterations on tiny generated data, one per recipe.
 
 The configs' "pretrained" ImageNet checkpoints are replaced by local files the tests save
 (the real ``init_cfg=Pretrained`` loading code runs, nothing is downloaded).
@@ -10,29 +10,27 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
+from conftest import ROOT, make_image_folder, python_tool
 from mmengine.config import Config
+from mmpretrain.registry import MODELS
 from PIL import Image
 
 import mmtlgan  # noqa: F401
-from conftest import ROOT, make_image_folder, python_tool
-from mmpretrain.registry import MODELS
 from mmtlgan.apis import build_runner, merge_train_args
 from mmtlgan.datasets import atomic_bank_dir, make_manifest, write_manifest
 from mmtlgan.datasets.bank import sample_filename
 
 CLASSES = [f'class{k}' for k in range(10)]
+# One config per distinct recipe (every config is built in test_build_configs.py): the
+# ResNet-50 twins, MobileNetV2's stages, grayscale MNIST with its bank, ImageNet-100's
+# stages and the on-the-fly generator source.
 CONFIGS = {  # config -> (data kind, pretrained backbone)
     'resnet50_cifar10_baseline.py': ('rgb', 'resnet50'),
     'resnet50_cifar10_gan.py': ('rgb', 'resnet50'),
-    'resnet34_cifar10_baseline.py': ('rgb', 'resnet34'),
-    'resnet34_cifar10_resattn-gan.py': ('rgb', 'resnet34'),
-    'resnet34_cifar10_resattn-gan-onthefly.py': ('rgb', 'resnet34'),
+    'resnet34_cifar10_gan-onthefly.py': ('rgb', 'resnet34'),
     'mobilenet-v2_cifar10_baseline.py': ('rgb', 'mobilenet_v2'),
-    'mobilenet-v2_cifar10_gan.py': ('rgb', 'mobilenet_v2'),
-    'resnet18_mnist_baseline.py': ('gray', 'resnet18'),
-    'resnet18_mnist_resattn-gan.py': ('gray', 'resnet18'),
+    'resnet18_mnist_gan.py': ('gray', 'resnet18'),
     'resnet50_imagenet100_baseline.py': ('rgb', 'resnet50'),
-    'resnet50_imagenet100_resattn-gan.py': ('rgb', 'resnet50'),
 }
 BACKBONES = {
     'resnet50': dict(type='ResNet', depth=50),
@@ -42,9 +40,9 @@ BACKBONES = {
 }
 
 
-def test_every_config_is_covered():
+def test_configs_exist():
     found = {osp.basename(p) for p in glob.glob(osp.join(ROOT, 'configs', '*.py'))}
-    assert found == set(CONFIGS)
+    assert set(CONFIGS) <= found
 
 
 @pytest.fixture(scope='module')
@@ -74,8 +72,11 @@ def _write_bank(bank_dir, channels, size=32):
                 pil = Image.fromarray(img)
                 (pil.convert('L') if channels == 1 else pil).save(
                     osp.join(tmp, cls, sample_filename(i)))
-        write_manifest(tmp, make_manifest(CLASSES, {c: 3 for c in CLASSES}, (size, size),
-                                          channels, 0, dict(config='test')))
+        write_manifest(
+            tmp,
+            make_manifest(CLASSES, {c: 3
+                                    for c in CLASSES}, (size, size), channels, 0,
+                          dict(config='test')))
     return bank_dir
 
 
@@ -89,7 +90,9 @@ def data(tiny_cifar, tmp_path_factory):
     make_image_folder(osp.join(rgb_in100, 'train'), CLASSES, per_class=2, size=32)
     make_image_folder(osp.join(rgb_in100, 'val'), CLASSES, per_class=1, size=32)
     return dict(
-        rgb=tiny_cifar, gray=gray, in100=rgb_in100,
+        rgb=tiny_cifar,
+        gray=gray,
+        in100=rgb_in100,
         rgb_bank=_write_bank(str(root / 'bank_rgb'), 3),
         gray_bank=_write_bank(str(root / 'bank_gray'), 1, size=28))
 
@@ -103,8 +106,7 @@ def resattn_generator(tmp_path_factory):
     with DefaultScope.overwrite_default_scope('mmagic'):
         gen = mmagic.registry.MODELS.build(cfg.model.generator)
     path = str(tmp_path_factory.mktemp('gen') / 'resattn.pth')
-    torch.save({'state_dict': {f'generator.{k}': v for k, v in gen.state_dict().items()}},
-               path)
+    torch.save({'state_dict': {f'generator.{k}': v for k, v in gen.state_dict().items()}}, path)
     return path
 
 
@@ -134,12 +136,12 @@ def _options(name, data, pretrained, generator=None):
     if gan:
         opts['train_dataloader.dataset.seed'] = 0
         if 'onthefly' in name:
-            opts['train_dataloader.dataset.generator'] = osp.join(
+            opts['train_dataloader.dataset.source.config'] = osp.join(
                 ROOT, 'configs/gan/resattn-gan_cifar10-32x32.py')
-            opts['train_dataloader.dataset.generator_checkpoint'] = generator
+            opts['train_dataloader.dataset.source.checkpoint'] = generator
         else:
-            opts['train_dataloader.dataset.synthetic_bank'] = data[
-                'gray_bank' if kind == 'gray' else 'rgb_bank']
+            opts['train_dataloader.dataset.source.data_root'] = data['gray_bank' if kind ==
+                                                                     'gray' else 'rgb_bank']
         total += round(real / 2)  # synthetic_ratio = 1/3
     opts['train_dataloader.batch_size'] = total // 2
     return opts
@@ -149,8 +151,11 @@ def _options(name, data, pretrained, generator=None):
 def test_config_trains_two_iterations(name, data, pretrained, tmp_path, request):
     generator = request.getfixturevalue('resattn_generator') if 'onthefly' in name else None
     path = osp.join(ROOT, 'configs', name)
-    cfg = merge_train_args(Config.fromfile(path), path, work_dir=str(tmp_path),
-                           cfg_options=_options(name, data, pretrained, generator))
+    cfg = merge_train_args(
+        Config.fromfile(path),
+        path,
+        work_dir=str(tmp_path),
+        cfg_options=_options(name, data, pretrained, generator))
     runner = build_runner(cfg)
     runner.train()
     assert runner.iter == 2
@@ -173,8 +178,8 @@ def test_train_tool_shows_loss_components_and_top5(data, pretrained, tmp_path):
     """Acceptance: tools/train.py configs/resnet50_cifar10_gan.py --cfg-options ..."""
     name = 'resnet50_cifar10_gan.py'
     opts = [f'{k}={v}' for k, v in _options(name, data, pretrained).items()]
-    proc = python_tool('train.py', osp.join(ROOT, 'configs', name), '--work-dir',
-                       str(tmp_path), '--cfg-options', *opts)
+    proc = python_tool('train.py', osp.join(ROOT, 'configs', name), '--work-dir', str(tmp_path),
+                       '--cfg-options', *opts)
     out = proc.stdout + proc.stderr
     assert "GANAugmentedDataset(mode='mix'): 12 real + 6 synthetic" in out
     assert 'loss_cls:' in out and 'loss_gan:' in out and 'acc_domain:' in out

@@ -46,8 +46,7 @@ def test_labels_subset_and_low_data():
     for i in range(len(ds)):
         info = ds.get_data_info(i)
         small = info['img'][..., 0].reshape(8, 4, 8, 4).mean(axis=(1, 3)).ravel()
-        best = int(np.argmax([np.corrcoef(small, im.ravel())[0, 1]
-                              for im in digits.images]))
+        best = int(np.argmax([np.corrcoef(small, im.ravel())[0, 1] for im in digits.images]))
         assert digits.target[best] == by_label[info['gt_label']]
 
 

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 from mmengine.registry import FUNCTIONS
+from mmpretrain.registry import DATASETS, MODELS
 from PIL import Image
 from torch.utils.data import DataLoader
 
 import mmtlgan  # noqa: F401
-from mmpretrain.registry import DATASETS, MODELS
 from mmtlgan.datasets import (MultiTaskPairDataset, atomic_bank_dir, make_manifest,
                               multi_task_collate, write_manifest)
 from mmtlgan.datasets.bank import sample_filename
@@ -20,14 +20,21 @@ PACK = [dict(type='PackInputs')]
 
 
 def digits(labels, per_class, pipeline=PACK):
-    return dict(type='SklearnDigits', split='train', labels=labels, num_per_class=per_class,
-                pipeline=pipeline)
+    return dict(
+        type='SklearnDigits',
+        split='train',
+        labels=labels,
+        num_per_class=per_class,
+        pipeline=pipeline)
 
 
 def build(target_per_class=4, source_per_class=6, **kwargs):
     """20 target images (digits 5-9) paired with 30 source images (digits 0-4)."""
-    cfg = dict(type='MultiTaskPairDataset', target=digits([5, 6, 7, 8, 9], target_per_class),
-               source=digits([0, 1, 2, 3, 4], source_per_class), seed=1)
+    cfg = dict(
+        type='MultiTaskPairDataset',
+        target=digits([5, 6, 7, 8, 9], target_per_class),
+        source=digits([0, 1, 2, 3, 4], source_per_class),
+        seed=1)
     cfg.update(kwargs)
     return DATASETS.build(cfg)
 
@@ -64,8 +71,8 @@ def test_collate_puts_target_then_source_for_the_stock_preprocessor():
     tasks = [s.task for s in batch['data_samples']]
     assert tasks == ['target'] * 3 + ['source'] * 3
     labels = [int(s.gt_label) for s in batch['data_samples']]
-    assert labels == ([int(p['target']['data_samples'].gt_label) for p in pairs]
-                      + [int(p['source']['data_samples'].gt_label) for p in pairs])
+    assert labels == ([int(p['target']['data_samples'].gt_label)
+                       for p in pairs] + [int(p['source']['data_samples'].gt_label) for p in pairs])
     preprocessor = MODELS.build(dict(type='ClsDataPreprocessor', num_classes=5))
     out = preprocessor(batch, training=True)
     assert out['inputs'].shape == (6, 3, 32, 32)
@@ -92,8 +99,13 @@ def test_source_draw_is_distinct_per_epoch_differs_between_epochs_and_is_seeded(
 
 def test_persistent_workers_follow_the_epoch():
     ds = build()
-    loader = DataLoader(ds, batch_size=20, num_workers=1, persistent_workers=True,
-                        collate_fn=multi_task_collate, shuffle=False)
+    loader = DataLoader(
+        ds,
+        batch_size=20,
+        num_workers=1,
+        persistent_workers=True,
+        collate_fn=multi_task_collate,
+        shuffle=False)
     for epoch in (0, 1):
         ds.set_epoch(epoch)
         batch = next(iter(loader))
@@ -114,10 +126,13 @@ def write_bank(bank_dir, classes, per_class, size=32):
         for cls in classes:
             os.makedirs(osp.join(tmp, cls))
             for i in range(per_class):
-                Image.fromarray(np.full((size, size, 3), 128, np.uint8)).save(
-                    osp.join(tmp, cls, sample_filename(i)))
-        write_manifest(tmp, make_manifest(classes, {c: per_class for c in classes},
-                                          (size, size), 3, 0, dict(config='t', checkpoint='n')))
+                Image.fromarray(np.full((size, size, 3), 128,
+                                        np.uint8)).save(osp.join(tmp, cls, sample_filename(i)))
+        write_manifest(
+            tmp,
+            make_manifest(classes, {c: per_class
+                                    for c in classes}, (size, size), 3, 0,
+                          dict(config='t', checkpoint='n')))
     return bank_dir
 
 
@@ -126,16 +141,32 @@ def test_gan_augmented_target_keeps_is_synthetic_and_follows_the_epoch(tiny_cifa
     classes = [f'class{k}' for k in range(10)]
     bank = write_bank(str(tmp_path / 'bank'), classes, 3)
     train = osp.join(tiny_cifar, 'train')
-    ds = DATASETS.build(dict(
-        type='MultiTaskPairDataset', seed=0,
-        target=dict(type='GANAugmentedDataset', mode='mix', synthetic_bank=bank,
-                    synthetic_per_class=1, seed=0,
-                    dataset=dict(type='CustomDataset', data_root=train, pipeline=[
+    ds = DATASETS.build(
+        dict(
+            type='MultiTaskPairDataset',
+            seed=0,
+            target=dict(
+                type='GANAugmentedDataset',
+                mode='mix',
+                source=dict(type='BankSource', data_root=bank),
+                synthetic_per_class=1,
+                seed=0,
+                dataset=dict(
+                    type='CustomDataset',
+                    data_root=train,
+                    pipeline=[
                         dict(type='LoadImageFromFile'),
-                        dict(type='PackInputs', algorithm_keys=['is_synthetic'])])),
-        source=dict(type='CustomDataset', data_root=train, with_label=False, pipeline=[
-            dict(type='LoadImageFromFile'), dict(type='RotationPretext'),
-            dict(type='PackInputs', algorithm_keys=['is_synthetic'])])))
+                        dict(type='PackInputs', algorithm_keys=['is_synthetic'])
+                    ])),
+            source=dict(
+                type='CustomDataset',
+                data_root=train,
+                with_label=False,
+                pipeline=[
+                    dict(type='LoadImageFromFile'),
+                    dict(type='RotationPretext'),
+                    dict(type='PackInputs', algorithm_keys=['is_synthetic'])
+                ])))
     assert len(ds) == 90  # 80 real + 10 synthetic
     batch = multi_task_collate([ds[0], ds[85]])
     target, source = batch['data_samples'][:2], batch['data_samples'][2:]

@@ -1,7 +1,6 @@
 """RotationPretext: the rotation-prediction source task."""
 import numpy as np
 import pytest
-
 from mmpretrain.registry import TRANSFORMS
 
 
@@ -33,8 +32,10 @@ def test_custom_rotations_are_relabelled():
 
 
 def test_packed_label_reaches_the_data_sample():
-    pipeline = [TRANSFORMS.build(dict(type='RotationPretext')),
-                TRANSFORMS.build(dict(type='PackInputs'))]
+    pipeline = [
+        TRANSFORMS.build(dict(type='RotationPretext')),
+        TRANSFORMS.build(dict(type='PackInputs'))
+    ]
     results = dict(img=np.zeros((8, 8, 3), np.uint8))
     for t in pipeline:
         results = t(results)

@@ -2,18 +2,23 @@
 import pytest
 import torch
 import torch.nn.functional as F
+from mmagic.registry import MODELS
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
 import mmtlgan  # noqa: F401
-from mmagic.registry import MODELS
 from mmtlgan.models import NSConditionalGAN, ResAttnDiscriminator
 
 
 @pytest.mark.parametrize('scale,channels', [(32, 3), (28, 1)])
 def test_discriminator_shapes(scale, channels):
-    disc = MODELS.build(dict(type='ResAttnDiscriminator', input_scale=scale,
-                             in_channels=channels, num_classes=10, base_channels=8))
+    disc = MODELS.build(
+        dict(
+            type='ResAttnDiscriminator',
+            input_scale=scale,
+            in_channels=channels,
+            num_classes=10,
+            base_channels=8))
     convs = [m.conv for m in disc.convs]
     assert len(convs) == 4  # four convolution layers
     assert convs[-1].kernel_size == ((4, 4) if scale == 32 else (3, 3))
@@ -44,8 +49,8 @@ def test_spectral_norm_and_bn_options():
     sn = ResAttnDiscriminator(num_classes=2, base_channels=4)
     assert all(hasattr(m.conv, 'weight_orig') for m in sn.convs)
     assert hasattr(sn.linear, 'weight_orig') and hasattr(sn.embedding, 'weight_orig')
-    plain = ResAttnDiscriminator(num_classes=0, base_channels=4, with_spectral_norm=False,
-                                 norm_cfg=dict(type='BN'))
+    plain = ResAttnDiscriminator(
+        num_classes=0, base_channels=4, with_spectral_norm=False, norm_cfg=dict(type='BN'))
     assert not any(hasattr(m.conv, 'weight_orig') for m in plain.convs)
     assert [m.with_norm for m in plain.convs] == [False, True, True, False]
     assert plain.embedding is None and plain(torch.randn(2, 3, 32, 32)).shape == (2, 1)
@@ -72,11 +77,12 @@ def test_ns_gan_losses_are_bce():
     assert isinstance(model, NSConditionalGAN) and model.noise_size == 100
     fake, real = torch.tensor([[2.0], [-1.0]]), torch.tensor([[0.5], [3.0]])
     loss, log = model.disc_loss(fake, real)
-    expected = (F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake)) +
-                F.binary_cross_entropy_with_logits(real, torch.ones_like(real)))
+    expected = (
+        F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake)) +
+        F.binary_cross_entropy_with_logits(real, torch.ones_like(real)))
     torch.testing.assert_close(loss, expected)
     loss, log = model.gen_loss(fake)
-    torch.testing.assert_close(
-        loss, F.binary_cross_entropy_with_logits(fake, torch.ones_like(fake)))
+    torch.testing.assert_close(loss,
+                               F.binary_cross_entropy_with_logits(fake, torch.ones_like(fake)))
     with pytest.raises(ValueError, match='discriminator_steps'):
         NSConditionalGAN(cfg.model.generator, discriminator_steps=0)

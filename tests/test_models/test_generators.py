@@ -2,12 +2,11 @@
 import pytest
 import torch
 import torch.nn.functional as F
+from mmagic.registry import MODELS
 from mmengine.registry import DefaultScope
 
 import mmtlgan  # noqa: F401
-from mmagic.registry import MODELS
-from mmtlgan.models import (ConditionalBatchNorm2d, ResAttnGenerator,
-                            ResidualSpatialAttention)
+from mmtlgan.models import ConditionalBatchNorm2d, ResAttnGenerator, ResidualSpatialAttention
 
 
 @pytest.fixture(autouse=True)
@@ -58,8 +57,53 @@ def test_attention_arithmetic():
     torch.testing.assert_close(attn.attention_map(x), s)
     torch.testing.assert_close(attn(x), s * x + x)
     # a per-channel map (attn_channels=in_channels) also keeps the shape
-    assert ResidualSpatialAttention(4, attn_channels=4)(torch.randn(2, 4, 3, 3)).shape == (
-        2, 4, 3, 3)
+    assert ResidualSpatialAttention(
+        4, attn_channels=4)(torch.randn(2, 4, 3, 3)).shape == (2, 4, 3, 3)
+
+
+def _fix_attention_maps(gen: ResAttnGenerator, logit: float) -> None:
+    """Make every attention map the constant ``S = sigmoid(logit)`` (eval mode)."""
+    with torch.no_grad():
+        for attn in gen.attentions:
+            attn.attention.conv.weight.zero_()
+            bn = attn.attention.norm
+            bn.running_mean.zero_()
+            bn.running_var.fill_(1.0)
+            bn.weight.fill_(1.0)
+            bn.bias.fill_(logit)
+
+
+def test_forward_applies_every_attention_module():
+    """``S = 0`` gives the DCGAN variant with the same weights; ``S = 1`` doubles the
+    features after each of the three blocks, which is the DCGAN variant with the weights
+    of the layer after each block doubled (those convolutions have no bias but the last,
+    whose bias is not scaled). A forward that skipped any attention module fails."""
+    torch.manual_seed(0)
+    gen = build_gen()
+    plain = build_gen(attention_cfg=None)
+    with torch.no_grad():  # non-trivial running statistics for the batch norms
+        for _ in range(2):
+            gen(num_batches=16)
+    plain.load_state_dict({
+        k: v
+        for k, v in gen.state_dict().items() if not k.startswith('attentions.')
+    })
+    gen.eval(), plain.eval()
+    noise, label = torch.randn(4, 100), torch.tensor([0, 3, 5, 9])
+
+    _fix_attention_maps(gen, -100.0)  # sigmoid(-100) ~ 4e-44: S * x + x == x
+    with torch.no_grad():
+        torch.testing.assert_close(gen(noise, label=label), plain(noise, label=label))
+
+    _fix_attention_maps(gen, 100.0)  # sigmoid(100) == 1: S * x + x == 2x
+    with torch.no_grad():
+        for layer in (plain.deconvs[1], plain.deconvs[2], plain.to_img):
+            layer.weight.mul_(2.0)
+        out = gen(noise, label=label)
+        torch.testing.assert_close(out, plain(noise, label=label))
+        for layer in (plain.deconvs[1], plain.deconvs[2], plain.to_img):
+            layer.weight.div_(2.0)
+        assert (out - plain(noise, label=label)).abs().max() > 1e-2
 
 
 def test_attention_bad_args():

@@ -4,20 +4,21 @@ import math
 
 import pytest
 import torch
+import torch.nn.functional as F
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import DefaultScope
-
-import mmtlgan  # noqa: F401
 from mmpretrain.registry import DATASETS, MODELS
 from mmpretrain.structures import DataSample
+
+import mmtlgan  # noqa: F401
 from mmtlgan.datasets import multi_task_collate
 from mmtlgan.models import MultiTaskImageClassifier, task_losses
 
 BETA = 0.3
 MODEL = dict(
     type='MultiTaskImageClassifier',
-    backbone=dict(type='ResNet_CIFAR', depth=18, stem_channels=8, base_channels=8,
-                  out_indices=(3, )),
+    backbone=dict(
+        type='ResNet_CIFAR', depth=18, stem_channels=8, base_channels=8, out_indices=(3, )),
     neck=dict(type='GlobalAveragePooling'),
     head=dict(type='LinearClsHead', num_classes=5, in_channels=64),
     source_head=dict(type='LinearClsHead', num_classes=4, in_channels=64),
@@ -38,12 +39,21 @@ def build_model(**kwargs):
 def pair_dataset():
     """Digits 5-9 (target) paired with a rotation task on digits 0-4 (source)."""
     with DefaultScope.overwrite_default_scope('mmpretrain'):
-        return DATASETS.build(dict(
-            type='MultiTaskPairDataset', seed=0,
-            target=dict(type='SklearnDigits', labels=[5, 6, 7, 8, 9], num_per_class=2,
-                        pipeline=[dict(type='PackInputs')]),
-            source=dict(type='SklearnDigits', labels=[0, 1, 2, 3, 4], num_per_class=2,
-                        pipeline=[dict(type='RotationPretext'), dict(type='PackInputs')])))
+        return DATASETS.build(
+            dict(
+                type='MultiTaskPairDataset',
+                seed=0,
+                target=dict(
+                    type='SklearnDigits',
+                    labels=[5, 6, 7, 8, 9],
+                    num_per_class=2,
+                    pipeline=[dict(type='PackInputs')]),
+                source=dict(
+                    type='SklearnDigits',
+                    labels=[0, 1, 2, 3, 4],
+                    num_per_class=2,
+                    pipeline=[dict(type='RotationPretext'),
+                              dict(type='PackInputs')])))
 
 
 def preprocess(model, pairs):
@@ -81,8 +91,7 @@ def test_gradients_reach_the_backbone_and_both_heads(pair_dataset):
     total.backward()
     # (zero_init_residual: the blocks' last BN starts at 0, so its inputs get no gradient)
     for name in ('backbone.conv1.weight', 'backbone.layer4.0.downsample.0.weight',
-                 'backbone.layer4.1.bn2.weight',
-                 'head.fc.weight', 'source_head.fc.weight'):
+                 'backbone.layer4.1.bn2.weight', 'head.fc.weight', 'source_head.fc.weight'):
         grad = model.get_parameter(name).grad
         assert grad is not None and grad.abs().sum() > 0, name
 
@@ -101,25 +110,52 @@ def test_predict_and_tensor_modes_are_the_target_branch(pair_dataset):
 
 
 def test_joint_gan_head_as_target_head():
-    """The GAN variant: a JointLossClsHead target keeps its terms, named per task."""
-    model = build_model(head=dict(type='JointLossClsHead', num_classes=5, in_channels=64,
-                                  loss_lambda=0.5, domain_hidden_channels=8))
+    """The GAN variant: a JointLossClsHead target keeps its terms, named per task and
+    weighted by β; the values are those of the heads' losses on the task's samples."""
+    lam = 0.4
+    model = build_model(
+        head=dict(
+            type='JointLossClsHead',
+            num_classes=5,
+            in_channels=64,
+            loss_lambda=lam,
+            domain_hidden_channels=8))
     samples = []
     for i, task in enumerate(['target', 'target', 'source', 'source']):
         sample = DataSample(metainfo=dict(task=task)).set_gt_label(i % 4)
         if task == 'target':
             sample.set_field(bool(i), 'is_synthetic')
         samples.append(sample)
-    losses = model(torch.randn(4, 3, 32, 32), samples, mode='loss')
-    assert {'loss_source', 'loss_target_cls', 'loss_target_gan',
-            'target_acc_domain'} <= set(losses)
+    torch.manual_seed(1)
+    inputs = torch.randn(4, 3, 32, 32)
+    losses = model(inputs, samples, mode='loss')
+    assert {
+        'loss_source', 'loss_target_cls', 'loss_target_gan', 'target_acc_domain',
+        'target_lambda_cls'
+    } <= set(losses)
+
+    feats = model.extract_feat(inputs)[-1]  # the same batch: the same BN statistics
+    labels = torch.tensor([0, 1, 2, 3])
+    ce_t = F.cross_entropy(model.head.fc(feats[:2]), labels[:2])
+    ce_s = F.cross_entropy(model.source_head.fc(feats[2:]), labels[2:])
+    bce = F.binary_cross_entropy_with_logits(
+        model.head.domain_discriminator(feats[:2]).squeeze(1), torch.tensor([0.0, 1.0]))
+    torch.testing.assert_close(losses['loss_source'], ce_s)
+    torch.testing.assert_close(losses['loss_target_cls'], BETA * lam * ce_t)
+    torch.testing.assert_close(losses['loss_target_gan'], BETA * (1 - lam) * bce)
+    assert losses['target_lambda_cls'].item() == pytest.approx(lam)  # logged, unweighted
+    total, _ = model.parse_losses(losses)
+    torch.testing.assert_close(total, ce_s + BETA * (lam * ce_t + (1 - lam) * bce))
 
 
 def test_task_losses_names_and_weights():
-    out = task_losses(dict(loss=torch.tensor(2.0), loss_gan=torch.tensor(1.0),
-                           accuracy_top1=torch.tensor(50.0)), 'target', 0.5)
-    assert out == dict(loss_target=torch.tensor(1.0), loss_target_gan=torch.tensor(0.5),
-                       target_accuracy_top1=torch.tensor(50.0))
+    out = task_losses(
+        dict(loss=torch.tensor(2.0), loss_gan=torch.tensor(1.0), accuracy_top1=torch.tensor(50.0)),
+        'target', 0.5)
+    assert out == dict(
+        loss_target=torch.tensor(1.0),
+        loss_target_gan=torch.tensor(0.5),
+        target_accuracy_top1=torch.tensor(50.0))
 
 
 def test_batches_without_both_tasks_are_refused(pair_dataset):

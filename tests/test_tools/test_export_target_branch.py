@@ -9,20 +9,20 @@ import pytest
 import torch
 from conftest import ROOT, python_tool
 from mmengine.dataset import pseudo_collate
+from mmpretrain.apis import ImageClassificationInferencer, get_model, init_model
 
 import mmtlgan  # noqa: F401
-from mmpretrain.apis import ImageClassificationInferencer, get_model, init_model
 from mmtlgan.apis.export import export_target_branch
 from mmtlgan.datasets import SklearnDigits
 
 CONFIG = osp.join(ROOT, 'configs', 'multitask', 'resnet18-w16_multitask_digits59.py')
-BASELINE = osp.join(ROOT, 'configs', 'experiments', 'digits',
-                    'resnet18-w16_baseline_digits59.py')
+BASELINE = osp.join(ROOT, 'configs', 'experiments', 'digits', 'resnet18-w16_baseline_digits59.py')
 # One epoch (100 target images, batch 32: 4 iterations), from scratch: the source-task
 # checkpoint of the config is not part of the repository.
-SHRINK = ['train_cfg.max_epochs=1', 'train_cfg.val_interval=1',
-          'model.backbone.init_cfg=None', 'model.source_head.init_cfg=None',
-          'default_hooks.logger.interval=1', 'randomness.seed=0']
+SHRINK = [
+    'train_cfg.max_epochs=1', 'train_cfg.val_interval=1', 'model.backbone.init_cfg=None',
+    'model.source_head.init_cfg=None', 'default_hooks.logger.interval=1', 'randomness.seed=0'
+]
 EXPORT_CFG = dict(model=dict(backbone=dict(init_cfg=None), source_head=dict(init_cfg=None)))
 
 
@@ -44,8 +44,9 @@ def trained(tmp_path_factory):
 def exported(trained, tmp_path_factory):
     """(checkpoint, config) written by tools/model_converters/export_target_branch.py."""
     out = str(tmp_path_factory.mktemp('export') / 'digits59_target.pth')
-    python_tool(osp.join('model_converters', 'export_target_branch.py'), CONFIG,
-                osp.join(trained[0], 'epoch_1.pth'), out)
+    python_tool(
+        osp.join('model_converters', 'export_target_branch.py'), CONFIG,
+        osp.join(trained[0], 'epoch_1.pth'), out)
     return out, out[:-len('.pth')] + '.py'
 
 
@@ -57,7 +58,9 @@ def test_train_logs_both_task_losses_and_target_top1(trained):
     for s in train:
         assert s['loss'] == pytest.approx(s['loss_source'] + s['loss_target'], abs=1e-3)
     val = [s for s in scalars if 'accuracy/top1' in s]
-    assert len(val) == 1 and 0 <= val[0]['accuracy/top1'] <= 100
+    assert len(val) == 1
+    correct = val[0]['accuracy/top1'] * 225 / 100  # 225 test images: a whole number right
+    assert correct == pytest.approx(round(correct), abs=1e-3) and 0 <= correct <= 225
     assert 'MultiTaskPairDataset: 100 target samples' in output
     ckpt = torch.load(osp.join(work_dir, 'epoch_1.pth'), weights_only=True)
     assert any(k.startswith('source_head.') for k in ckpt['state_dict'])
@@ -83,12 +86,15 @@ def test_export_is_a_strict_plain_image_classifier(exported):
 
 def test_export_predicts_like_the_multi_task_target_branch(trained, exported):
     ckpt_file, cfg_file = exported
-    images = [SklearnDigits(split='test', labels=[5, 6, 7, 8, 9]).get_data_info(i)['img']
-              for i in (0, 40, 80, 120, 160)]
+    images = [
+        SklearnDigits(split='test', labels=[5, 6, 7, 8, 9]).get_data_info(i)['img']
+        for i in (0, 40, 80, 120, 160)
+    ]
     multi = init_model(CONFIG, osp.join(trained[0], 'epoch_1.pth'))
     assert type(multi).__name__ == 'MultiTaskImageClassifier'
-    data = pseudo_collate([{'inputs': torch.from_numpy(img.transpose(2, 0, 1).copy())}
-                           for img in images])
+    data = pseudo_collate([{
+        'inputs': torch.from_numpy(img.transpose(2, 0, 1).copy())
+    } for img in images])
     with torch.no_grad():
         expected = torch.stack([p.pred_score for p in multi.test_step(data)]).numpy()
     inferencer = ImageClassificationInferencer(model=cfg_file, pretrained=ckpt_file)
@@ -115,9 +121,18 @@ def test_export_refuses_mismatched_arguments(trained, exported, tmp_path):
         export_target_branch(BASELINE, ckpt, out)
     with pytest.raises(ValueError, match='no source_head'):
         export_target_branch(CONFIG, exported[0], out, cfg_options=EXPORT_CFG)
-    with pytest.raises(ValueError, match='does not match the target branch'):
-        export_target_branch(CONFIG, ckpt, out,
-                             cfg_options=dict(model=dict(head=dict(num_classes=7))))
+    with pytest.raises(
+            ValueError,
+            match=r"target branch of checkpoint .*epoch_1\.pth.* "
+            r"does not match ImageClassifier.*head\.fc\.weight \(5, 128\) vs "
+            r'\(7, 128\)'):
+        export_target_branch(
+            CONFIG, ckpt, out, cfg_options=dict(model=dict(head=dict(num_classes=7))))
+    truncated = str(tmp_path / 'truncated.pth')
+    with open(ckpt, 'rb') as src, open(truncated, 'wb') as dst:
+        dst.write(src.read()[:4096])
+    with pytest.raises(ValueError, match=r'cannot read checkpoint .*truncated\.pth'):
+        export_target_branch(CONFIG, truncated, out)
     with pytest.raises(ValueError, match='overwrite'):
         export_target_branch(CONFIG, ckpt, ckpt)
     with pytest.raises(ValueError, match='.pth'):
@@ -134,8 +149,11 @@ def test_dist_train_two_cpu_processes(tmp_path):
 
     from conftest import run_tool
     work_dir = str(tmp_path)
-    run_tool(['bash', osp.join(ROOT, 'tools', 'dist_train.sh'), CONFIG, '2', '--work-dir',
-              work_dir, '--cfg-options', *SHRINK],
+    run_tool([
+        'bash',
+        osp.join(ROOT, 'tools', 'dist_train.sh'), CONFIG, '2', '--work-dir', work_dir,
+        '--cfg-options', *SHRINK
+    ],
              env=dict(PORT='29533', PYTHON=sys.executable))
     scalars = read_scalars(work_dir)
     train = [s for s in scalars if 'loss' in s]

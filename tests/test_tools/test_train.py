@@ -1,5 +1,7 @@
 """tools/train.py, tools/test.py and tools/dist_train.sh on a stock MMPretrain config."""
+import glob
 import json
+import os
 import os.path as osp
 import sys
 
@@ -72,11 +74,17 @@ def test_resume_continues_epoch_and_optimizer(trained, config):
     """--resume (torch 2.9.1, safe loading) carries the epoch, iter and momentum over."""
     ckpt = torch.load(osp.join(trained, 'epoch_1.pth'), weights_only=True)
     saved_momentum = sum(
-        float(s['momentum_buffer'].abs().sum())
-        for s in ckpt['optimizer']['state'].values())
+        float(s['momentum_buffer'].abs().sum()) for s in ckpt['optimizer']['state'].values())
     assert saved_momentum > 0
-    python_tool('train.py', config, '--work-dir', trained, '--resume',
-                '--cfg-options', 'train_cfg.max_epochs=2', env=ENV)
+    python_tool(
+        'train.py',
+        config,
+        '--work-dir',
+        trained,
+        '--resume',
+        '--cfg-options',
+        'train_cfg.max_epochs=2',
+        env=ENV)
     start = read_json(osp.join(trained, 'record_rank0.json'))['start']
     assert start['epoch'] == 1 and start['iter'] == 10
     assert start['momentum_abs_sum'] == pytest.approx(saved_momentum, rel=1e-6)
@@ -85,34 +93,57 @@ def test_resume_continues_epoch_and_optimizer(trained, config):
 
 
 def test_resume_from_explicit_path(trained, config, tmp_path):
-    python_tool('train.py', config, '--work-dir', str(tmp_path),
-                '--resume', osp.join(trained, 'epoch_1.pth'),
-                '--cfg-options', 'train_cfg.max_epochs=2', env=ENV)
+    python_tool(
+        'train.py',
+        config,
+        '--work-dir',
+        str(tmp_path),
+        '--resume',
+        osp.join(trained, 'epoch_1.pth'),
+        '--cfg-options',
+        'train_cfg.max_epochs=2',
+        env=ENV)
     start = read_json(osp.join(str(tmp_path), 'record_rank0.json'))['start']
     assert start['epoch'] == 1 and start['iter'] == 10
 
 
-def test_test_tool_reports_top1_of_the_checkpoint(trained, config, tmp_path):
-    """tools/test.py on the epoch-1 checkpoint gives the top-1 that validation logged."""
+def test_test_tool_reports_top1_of_the_checkpoint(trained, config, tiny_cifar, tmp_path,
+                                                  monkeypatch):
+    """tools/test.py on the epoch-1 checkpoint gives the top-1 that validation logged and
+    that MMPretrain's inferencer gives on the test images, counted here."""
     out = str(tmp_path / 'metrics.json')
-    proc = python_tool('test.py', config, osp.join(trained, 'epoch_1.pth'),
-                       '--work-dir', str(tmp_path), '--out', out, env=ENV)
+    ckpt = osp.join(trained, 'epoch_1.pth')
+    proc = python_tool('test.py', config, ckpt, '--work-dir', str(tmp_path), '--out', out, env=ENV)
     metrics = read_json(out)
     assert 'accuracy/top1' in proc.stdout + proc.stderr
-    assert 0 <= metrics['accuracy/top1'] <= 100
-    import glob
     scalars = sorted(glob.glob(osp.join(trained, '*', 'vis_data', 'scalars.json')))[0]
     with open(scalars) as f:
         val_epoch1 = [json.loads(line) for line in f if 'accuracy/top1' in line][0]
     assert metrics['accuracy/top1'] == pytest.approx(val_epoch1['accuracy/top1'])
 
+    from mmpretrain.apis import ImageClassificationInferencer
+    monkeypatch.syspath_prepend(HELPERS)  # the config imports the test-only hook
+    test_root = osp.join(tiny_cifar, 'test')
+    classes = sorted(os.listdir(test_root))
+    images, labels = [], []
+    for k, cls in enumerate(classes):
+        for name in sorted(os.listdir(osp.join(test_root, cls))):
+            images.append(osp.join(test_root, cls, name))
+            labels.append(k)
+    inferencer = ImageClassificationInferencer(config, pretrained=ckpt, device='cpu')
+    preds = inferencer(images, batch_size=16)
+    correct = sum(p['pred_label'] == k for p, k in zip(preds, labels))
+    assert len(images) == 40
+    assert metrics['accuracy/top1'] == pytest.approx(100 * correct / len(images))
+
 
 def test_dist_train_two_cpu_processes(config, tmp_path):
     """dist_train.sh CONFIG 2 runs 2 gloo ranks on the CPU that see disjoint halves."""
     work_dir = str(tmp_path)
-    run_tool(['bash', osp.join(ROOT, 'tools', 'dist_train.sh'), config, '2',
-              '--work-dir', work_dir],
-             env=dict(ENV, PORT='29517', PYTHON=sys.executable))
+    run_tool(
+        ['bash',
+         osp.join(ROOT, 'tools', 'dist_train.sh'), config, '2', '--work-dir', work_dir],
+        env=dict(ENV, PORT='29517', PYTHON=sys.executable))
     r0 = read_json(osp.join(work_dir, 'record_rank0.json'))['paths']
     r1 = read_json(osp.join(work_dir, 'record_rank1.json'))['paths']
     assert len(r0) == len(r1) == 40

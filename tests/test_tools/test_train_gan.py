@@ -6,8 +6,8 @@ import os.path as osp
 import cv2
 import pytest
 import torch
-
 from conftest import make_image_folder, python_tool
+
 from mmtlgan.utils import load_from_local
 
 TINY = [
@@ -41,8 +41,7 @@ def test_resattn_cifar10_trains_saves_resumes(tiny_cifar, tmp_path):
     assert changed(ckpt2['state_dict'], ckpt4['state_dict'], 'discriminator.')
     assert set(ckpt4['optimizer']) == {'generator', 'discriminator'}
 
-    scalars = [json.loads(line) for line in
-               open(glob.glob(f'{work}/*/vis_data/scalars.json')[0])]
+    scalars = [json.loads(line) for line in open(glob.glob(f'{work}/*/vis_data/scalars.json')[0])]
     losses = [s for s in scalars if 'loss_gen' in s]
     assert [s['iter'] for s in losses] == [1, 2, 3, 4]
     for s in losses:
@@ -56,8 +55,8 @@ def test_resattn_cifar10_trains_saves_resumes(tiny_cifar, tmp_path):
     assert grid is not None and grid.shape[0] >= 32 and grid.std() > 0
 
     # resume from the latest checkpoint and train two more iterations
-    proc = python_tool('train.py', config, '--work-dir', work, '--resume', '--cfg-options',
-                       data, *TINY, 'train_cfg.max_iters=6')
+    proc = python_tool('train.py', config, '--work-dir', work, '--resume', '--cfg-options', data,
+                       *TINY, 'train_cfg.max_iters=6')
     assert 'resumed epoch: 0, iter: 4' in proc.stdout + proc.stderr
     ckpt6 = load_state(f'{work}/iter_6.pth')
     assert ckpt6['meta']['iter'] == 6
@@ -74,8 +73,11 @@ def test_other_gan_configs_train(config, mode, size, tmp_path):
     make_image_folder(data, [str(k) for k in range(10)], per_class=2, size=size, mode=mode)
     work = str(tmp_path / 'work')
     python_tool('train.py', f'configs/gan/{config}', '--work-dir', work, '--cfg-options',
-                f'train_dataloader.dataset.data_root={data}', *TINY,
-                'train_cfg.max_iters=2')
-    state = load_state(f'{work}/iter_2.pth')['state_dict']
-    assert any(k.startswith('generator.') for k in state)
-    assert all(torch.isfinite(v).all() for v in state.values() if v.is_floating_point())
+                f'train_dataloader.dataset.data_root={data}', *TINY, 'train_cfg.max_iters=2',
+                'default_hooks.checkpoint.interval=1')
+    state1 = load_state(f'{work}/iter_1.pth')['state_dict']
+    state2 = load_state(f'{work}/iter_2.pth')['state_dict']
+    assert all(torch.isfinite(v).all() for v in state2.values() if v.is_floating_point())
+    # the second iteration updated both networks
+    assert changed(state1, state2, 'generator.')
+    assert changed(state1, state2, 'discriminator.')

@@ -20,13 +20,17 @@ def runner_like_checkpoint() -> dict:
     buf.update(0.5)
     buf.update(0.25)
     return dict(
-        meta=dict(message_hub=dict(log_scalars={'train/loss': buf},
-                                   runtime_info=dict(epoch=1, arr=np.arange(3.0),
-                                                     scalar=np.float32(1.5))),
-                  epoch=1, iter=10, seed=np.int64(3)),
+        meta=dict(
+            message_hub=dict(
+                log_scalars={'train/loss': buf},
+                runtime_info=dict(epoch=1, arr=np.arange(3.0), scalar=np.float32(1.5))),
+            epoch=1,
+            iter=10,
+            seed=np.int64(3)),
         state_dict={'w': torch.ones(2)},
-        optimizer=dict(state={0: dict(momentum_buffer=torch.zeros(2))},
-                       param_groups=[dict(lr=0.1, params=[0])]))
+        optimizer=dict(
+            state={0: dict(momentum_buffer=torch.zeros(2))},
+            param_groups=[dict(lr=0.1, params=[0])]))
 
 
 def test_stock_mmengine_fails_without_mmtlgan_and_loads_with_it(tmp_path):
@@ -40,10 +44,14 @@ def test_stock_mmengine_fails_without_mmtlgan_and_loads_with_it(tmp_path):
             'except Exception as e:\n'
             '    print(type(e).__name__, e)\n')
     without = subprocess.run([sys.executable, '-c', code, path, 'without'],
-                             capture_output=True, text=True, check=True).stdout
+                             capture_output=True,
+                             text=True,
+                             check=True).stdout
     assert 'UnpicklingError' in without and 'HistoryBuffer' in without
     with_ = subprocess.run([sys.executable, '-c', code, path, 'with'],
-                           capture_output=True, text=True, check=True).stdout
+                           capture_output=True,
+                           text=True,
+                           check=True).stdout
     assert with_.strip().endswith('LOADED')
 
 
@@ -80,6 +88,7 @@ def test_getattr_in_a_checkpoint_is_limited_to_history_buffer_methods(tmp_path):
     """``builtins.getattr`` is mapped to a stand-in that refuses anything else."""
 
     class Sneaky:
+
         def __reduce__(self):
             return getattr, (np.ndarray, 'tofile')
 

@@ -1,18 +1,27 @@
 """Data-loading throughput of GANAugmentedDataset against the unwrapped dataset.
 
 Writes a CIFAR-like image folder and a synthetic bank of the same kind of PNG images
-(or uses --data-root/--bank), then times full passes of an MMEngine-style DataLoader over:
+(or uses --data-root/--bank), then times full passes of an MMEngine-style DataLoader
+(shuffled, as in training) over:
 
 - ``real``: the unwrapped CustomDataset;
 - ``wrapper-real``: GANAugmentedDataset(mode='real') around it (the wrapper's overhead);
-- ``bank``: GANAugmentedDataset(mode='synthetic') reading the bank;
-- ``mix``: GANAugmentedDataset(mode='mix', synthetic_ratio=0.5);
-- ``on-the-fly``: GANAugmentedDataset(mode='synthetic') sampling a generator on the CPU
-  (``--generator-config``, default a small MMagic SNGAN generator, random weights).
+- ``bank``: GANAugmentedDataset(mode='synthetic') with a ``BankSource``;
+- ``mix``: GANAugmentedDataset(mode='mix', synthetic_ratio=0.5) with the bank;
+- ``on-the-fly``: GANAugmentedDataset(mode='synthetic') with a ``GeneratorSource`` sampling
+  the generator of ``--gan-config`` (default: the project's CIFAR-10 residual-attention GAN,
+  random weights) on the CPU, ``--block-size`` images per forward pass;
+- ``on-the-fly-b1`` (with ``--block-1``): the same with one image per forward pass.
 
-Prints samples/s per variant and each ratio to ``real`` (goal for bank modes: >= 0.95).
+Method: one untimed warm-up pass of every variant (lazy imports, caches, workers), then
+``--rounds`` rounds; each round times one pass of every variant, in an order that rotates
+from round to round so that a drift of the machine's load does not favour one variant. Every
+round's rates are printed, then per variant the min / median / max, and the ratios
+``bank / real``, ``mix / real`` (goal >= 0.95) and ``on-the-fly / bank`` (goal >= 0.5), each
+taken within a round and summarised the same way. A goal is called met or missed only when
+the whole spread lies on one side of it; otherwise the result is "inside the spread".
 
-    python tools/benchmark/bench_dataset_loading.py --per-class 200 --workers 0
+    python tools/benchmark/bench_dataset_loading.py --per-class 200 --workers 0 --rounds 5
 """
 import argparse
 import os
@@ -23,12 +32,14 @@ import time
 
 import numpy as np
 import torch
+from mmengine.config import Config, DictAction
 from mmengine.dataset import pseudo_collate
+from mmengine.registry import DefaultScope
+from mmpretrain.registry import DATASETS
 from PIL import Image
 from torch.utils.data import DataLoader
 
 import mmtlgan  # noqa: F401
-from mmpretrain.registry import DATASETS
 from mmtlgan.datasets import atomic_bank_dir, make_manifest, write_manifest
 from mmtlgan.datasets.bank import sample_filename
 
@@ -38,6 +49,7 @@ PIPELINE = [
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='PackInputs', algorithm_keys=['is_synthetic']),
 ]
+GOALS = {('bank', 'real'): 0.95, ('mix', 'real'): 0.95, ('on-the-fly', 'bank'): 0.5}
 
 
 def write_data(root, classes, per_class):
@@ -46,8 +58,8 @@ def write_data(root, classes, per_class):
     for cls in classes:
         os.makedirs(osp.join(real, cls))
         for i in range(per_class):
-            Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(
-                osp.join(real, cls, f'{i:05d}.png'))
+            Image.fromarray(rng.integers(0, 256, (32, 32, 3),
+                                         dtype=np.uint8)).save(osp.join(real, cls, f'{i:05d}.png'))
     bank = osp.join(root, 'bank')
     with atomic_bank_dir(bank) as tmp:
         for cls in classes:
@@ -55,24 +67,61 @@ def write_data(root, classes, per_class):
             for i in range(per_class):
                 Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(
                     osp.join(tmp, cls, sample_filename(i)))
-        write_manifest(tmp, make_manifest(classes, {c: per_class for c in classes}, (32, 32),
-                                          3, 0, dict(config='benchmark')))
+        write_manifest(
+            tmp,
+            make_manifest(classes, {c: per_class
+                                    for c in classes}, (32, 32), 3, 0, dict(config='benchmark')))
     return real, bank
 
 
-def throughput(dataset, workers, batch_size, repeats):
-    loader = DataLoader(dataset, batch_size=batch_size, num_workers=workers,
-                        collate_fn=pseudo_collate, shuffle=False,
-                        persistent_workers=workers > 0)
-    rates = []
-    for r in range(repeats + 1):
-        if hasattr(dataset, 'set_epoch'):
-            dataset.set_epoch(r)
+def gan_checkpoint(config, cfg_options, path):
+    """Save the randomly initialised GAN of ``config`` as a checkpoint."""
+    import mmagic.registry
+    cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    torch.manual_seed(0)
+    with DefaultScope.overwrite_default_scope('mmagic'):
+        model = mmagic.registry.MODELS.build(cfg.model)
+    torch.save({'state_dict': model.state_dict()}, path)
+    return path
+
+
+class Timed:
+    """A variant: a dataset and its (persistent) loader."""
+
+    def __init__(self, dataset, workers, batch_size):
+        self.dataset = dataset
+        self.sampler_gen = torch.Generator()
+        self.loader = DataLoader(
+            dataset,
+            batch_size=batch_size,
+            num_workers=workers,
+            collate_fn=pseudo_collate,
+            shuffle=True,
+            generator=self.sampler_gen,
+            persistent_workers=workers > 0)
+
+    def rate(self, epoch):
+        """Samples/s of one shuffled pass; the order and the draw depend on ``epoch``."""
+        self.sampler_gen.manual_seed(epoch)
+        if hasattr(self.dataset, 'set_epoch'):
+            self.dataset.set_epoch(epoch)
         start = time.perf_counter()
-        n = sum(len(b['inputs']) for b in loader)
-        if r:  # the first pass warms caches and workers
-            rates.append(n / (time.perf_counter() - start))
-    return statistics.median(rates)
+        n = sum(len(b['inputs']) for b in self.loader)
+        return n / (time.perf_counter() - start)
+
+
+def spread(values):
+    return min(values), statistics.median(values), max(values)
+
+
+def verdict(lo, hi, goal):
+    if lo >= goal:
+        return f'meets the goal >= {goal} in every round'
+    if hi < goal:
+        return f'misses the goal >= {goal} in every round'
+    return f'goal {goal} lies inside the spread: no conclusion'
 
 
 def main():
@@ -82,9 +131,21 @@ def main():
     parser.add_argument('--per-class', type=int, default=200)
     parser.add_argument('--workers', type=int, default=0)
     parser.add_argument('--batch-size', type=int, default=64)
-    parser.add_argument('--repeats', type=int, default=3)
-    parser.add_argument('--generator-config', help='MMagic GAN config for on-the-fly mode')
-    parser.add_argument('--generator-checkpoint')
+    parser.add_argument('--rounds', type=int, default=5)
+    parser.add_argument(
+        '--gan-config',
+        default='configs/gan/resattn-gan_cifar10-32x32.py',
+        help='GAN config of the on-the-fly generator')
+    parser.add_argument('--gan-checkpoint', help='default: the config\'s random init')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction, help='overrides of the GAN config')
+    parser.add_argument(
+        '--block-size',
+        type=int,
+        default=64,
+        help='images per generator forward pass (GeneratorSource)')
+    parser.add_argument(
+        '--block-1', action='store_true', help='also time the on-the-fly source with block_size=1')
     args = parser.parse_args()
     torch.set_num_threads(1)
 
@@ -95,43 +156,58 @@ def main():
         real_root, bank = write_data(tmp, classes, args.per_class)
     real_cfg = dict(type='CustomDataset', data_root=real_root, pipeline=PIPELINE)
     real = DATASETS.build(real_cfg)
-
-    gen_cfg = args.generator_config or dict(type='SNGANGenerator', output_scale=32,
-                                            num_classes=len(real.metainfo['classes']),
-                                            base_channels=32, noise_size=64)
-    ckpt = args.generator_checkpoint
-    if ckpt is None:
-        import mmagic.registry
-        from mmengine.config import Config
-        from mmengine.registry import DefaultScope
-        model_cfg = gen_cfg if isinstance(gen_cfg, dict) else Config.fromfile(
-            gen_cfg).model.generator
-        with DefaultScope.overwrite_default_scope('mmagic'):
-            gen = mmagic.registry.MODELS.build(model_cfg)
-        ckpt = osp.join(tmp, 'generator.pth')
-        torch.save({'state_dict': {f'generator.{k}': v
-                                   for k, v in gen.state_dict().items()}}, ckpt)
+    ckpt = args.gan_checkpoint or gan_checkpoint(args.gan_config, args.cfg_options,
+                                                 osp.join(tmp, 'gan.pth'))
 
     def wrapper(**kw):
         return DATASETS.build(dict(type='GANAugmentedDataset', dataset=real_cfg, seed=0, **kw))
 
-    variants = {
+    def generator(block_size):
+        return dict(
+            type='GeneratorSource',
+            config=args.gan_config,
+            checkpoint=ckpt,
+            cfg_options=args.cfg_options,
+            block_size=block_size)
+
+    datasets = {
         'real': real,
         'wrapper-real': wrapper(mode='real'),
-        'bank': wrapper(mode='synthetic', synthetic_bank=bank),
-        'mix': wrapper(mode='mix', synthetic_bank=bank, synthetic_ratio=0.5),
-        'on-the-fly': wrapper(mode='synthetic', generator=gen_cfg,
-                              generator_checkpoint=ckpt),
+        'bank': wrapper(mode='synthetic', source=dict(type='BankSource', data_root=bank)),
+        'mix':
+        wrapper(mode='mix', source=dict(type='BankSource', data_root=bank), synthetic_ratio=0.5),
+        'on-the-fly': wrapper(mode='synthetic', source=generator(args.block_size)),
     }
-    rates = {}
-    for name, ds in variants.items():
-        if name == 'on-the-fly':  # slow: time a 1/10 subset of the indices
-            ds = torch.utils.data.Subset(ds, range(0, len(ds), 10))
-        rates[name] = throughput(ds, args.workers, args.batch_size, args.repeats)
+    if args.block_1:
+        datasets['on-the-fly-b1'] = wrapper(mode='synthetic', source=generator(1))
+    variants = {k: Timed(d, args.workers, args.batch_size) for k, d in datasets.items()}
+    names = list(variants)
     print(f'{len(real)} real images, workers={args.workers}, batch={args.batch_size}, '
-          f'torch threads=1')
-    for name, rate in rates.items():
-        print(f'{name:>13}: {rate:9.1f} samples/s   ratio to real: {rate / rates["real"]:.3f}')
+          f'torch threads=1, GAN {args.gan_config} {args.cfg_options or ""}, '
+          f'block_size={args.block_size}, {args.rounds} rounds after a warm-up pass')
+    for name in names:
+        variants[name].rate(epoch=1000)  # warm-up, untimed
+    rates = {name: [] for name in names}
+    for r in range(args.rounds):
+        order = names[r % len(names):] + names[:r % len(names)]
+        for name in order:
+            rates[name].append(variants[name].rate(epoch=r))
+        print(f'round {r} (order {", ".join(order)}): ' +
+              ', '.join(f'{name} {rates[name][-1]:.0f}' for name in names) + ' samples/s')
+    print('\nsamples/s, min / median / max over rounds:')
+    for name in names:
+        lo, med, hi = spread(rates[name])
+        print(f'{name:>14}: {lo:8.1f} / {med:8.1f} / {hi:8.1f}')
+    print('\nratios within a round, min / median / max:')
+    pairs = [(a, b) for a, b in GOALS] + [
+        ('wrapper-real', 'real')
+    ] + ([('on-the-fly', 'on-the-fly-b1')] if args.block_1 else [])
+    for a, b in pairs:
+        ratios = [x / y for x, y in zip(rates[a], rates[b])]
+        lo, med, hi = spread(ratios)
+        goal = GOALS.get((a, b))
+        tail = f'   {verdict(lo, hi, goal)}' if goal else ''
+        print(f'{a + " / " + b:>28}: {lo:.3f} / {med:.3f} / {hi:.3f}{tail}')
 
 
 if __name__ == '__main__':

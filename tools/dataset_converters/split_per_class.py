@@ -26,10 +26,12 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('src', help='CustomDataset folder with one sub-folder per class')
     parser.add_argument('dst', help='output folder (must not exist)')
-    parser.add_argument('--per-class', type=int, required=True,
-                        help='images per class in DST/train')
-    parser.add_argument('--no-unlabeled', action='store_true',
-                        help='do not write DST/unlabeled with the remaining images')
+    parser.add_argument(
+        '--per-class', type=int, required=True, help='images per class in DST/train')
+    parser.add_argument(
+        '--no-unlabeled',
+        action='store_true',
+        help='do not write DST/unlabeled with the remaining images')
     return parser.parse_args(argv)
 
 
@@ -61,8 +63,8 @@ def split_per_class(src: str, dst: str, per_class: int, unlabeled: bool = True) 
         raise ValueError(f'src {src!r} has no class sub-folders')
     files = {}
     for c in classes:
-        names = sorted(f for f in os.listdir(osp.join(src, c))
-                       if f.lower().endswith(IMAGE_EXTENSIONS))
+        names = sorted(
+            f for f in os.listdir(osp.join(src, c)) if f.lower().endswith(IMAGE_EXTENSIONS))
         if len(names) < per_class:
             raise ValueError(f'class {c!r} in {src!r} has {len(names)} images, fewer than '
                              f'per_class={per_class}')
@@ -71,8 +73,8 @@ def split_per_class(src: str, dst: str, per_class: int, unlabeled: bool = True) 
     os.makedirs(parent, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix=f'.{osp.basename(dst)}.tmp-', dir=parent)
     try:
-        summary = dict(src=osp.abspath(src), per_class=per_class, classes=classes,
-                       train={}, unlabeled={})
+        summary = dict(
+            src=osp.abspath(src), per_class=per_class, classes=classes, train={}, unlabeled={})
         for c, names in files.items():
             parts = [('train', names[:per_class])]
             if unlabeled:
@@ -81,8 +83,10 @@ def split_per_class(src: str, dst: str, per_class: int, unlabeled: bool = True) 
                 os.makedirs(osp.join(tmp, part, c), exist_ok=True)
                 for name in chosen:
                     _link(osp.join(src, c, name), osp.join(tmp, part, c, name))
-                summary[part][c] = dict(count=len(chosen), first=chosen[0] if chosen else None,
-                                        last=chosen[-1] if chosen else None)
+                summary[part][c] = dict(
+                    count=len(chosen),
+                    first=chosen[0] if chosen else None,
+                    last=chosen[-1] if chosen else None)
         with open(osp.join(tmp, 'subset.json'), 'w', encoding='utf-8') as f:
             json.dump(summary, f, indent=2)
         os.rename(tmp, dst)

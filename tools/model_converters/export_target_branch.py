@@ -21,17 +21,22 @@ def parse_args() -> argparse.Namespace:
         description='Export the target branch of a MultiTaskImageClassifier checkpoint')
     parser.add_argument('config', help='the multi-task training config')
     parser.add_argument('checkpoint', help='a checkpoint of that config')
-    parser.add_argument('out', help='the checkpoint to write (.pth); the plain config is '
-                        'written next to it (.py)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override settings of the config, as key=value pairs')
+    parser.add_argument(
+        'out',
+        help='the checkpoint to write (.pth); the plain config is '
+        'written next to it (.py)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings of the config, as key=value pairs')
     return parser.parse_args()
 
 
 def main() -> None:
     args = parse_args()
-    ckpt, cfg = export_target_branch(args.config, args.checkpoint, args.out,
-                                     cfg_options=args.cfg_options)
+    ckpt, cfg = export_target_branch(
+        args.config, args.checkpoint, args.out, cfg_options=args.cfg_options)
     print(f'target branch checkpoint: {ckpt}\nplain ImageClassifier config: {cfg}')
 
 

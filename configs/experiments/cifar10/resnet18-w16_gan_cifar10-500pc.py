@@ -1,20 +1,15 @@
-# resnet18-w16_baseline_cifar10-500pc.py plus GAN data: one third of every epoch drawn from
-# the synthetic bank, and the joint loss of JointLossClsHead.
-#   --cfg-options train_dataloader.dataset.synthetic_bank=DIR
-_base_ = './resnet18-w16_baseline_cifar10-500pc.py'
+# resnet18-w16_baseline_cifar10-500pc.py plus GAN data (_base_/gan_augmentation.py): one
+# third of every epoch drawn from the synthetic bank, and the joint loss of
+# JointLossClsHead. The `synthetic`, `mix` and `joint` protocols of
+# ../resnet18-w16_resattn-gan_cifar10-500pc.py.
+#
+#   python tools/train.py configs/experiments/cifar10/resnet18-w16_gan_cifar10-500pc.py \
+#       --cfg-options train_dataloader.dataset.source.data_root=work_dirs/experiments/cifar10-500pc/bank/bank
+#
+# Overrides: train_dataloader.dataset.source.data_root=DIR, model.head.loss_lambda=L,
+#   train_dataloader.dataset.dataset.data_root=DIR (real data)
+_base_ = ['./resnet18-w16_baseline_cifar10-500pc.py', '../../_base_/gan_augmentation.py']
 
-model = dict(
-    head=dict(
-        type='JointLossClsHead',
-        loss_lambda=0.5,
-        grl_coeff=dict(type='dann', end=1.0),
-        synthetic_weight=1.0))
-
+model = dict(head=_base_.joint_loss_head)
 train_dataloader = dict(
-    dataset=dict(
-        _delete_=True,
-        type='GANAugmentedDataset',
-        dataset={{_base_.train_dataloader.dataset}},
-        mode='mix',
-        synthetic_bank='work_dirs/experiments/cifar10-500pc/bank/bank',
-        synthetic_ratio=1 / 3))
+    dataset=dict(_base_.gan_augmented_dataset, dataset=_base_.train_dataloader.dataset))

@@ -2,38 +2,29 @@
 # resnet18-w16_finetune_cifar10-500pc.py (500 images per class) trained together with the
 # source task, rotation prediction on the other 45,000 training images (labels unused),
 # L = L_s + β·L_t (MultiTaskImageClassifier). Both branches start from the rotation source
-# model: the backbone, and the source head (its 4-class rotation head).
-#   --cfg-options model.backbone.init_cfg.checkpoint=PATH model.source_head.init_cfg.checkpoint=PATH
-_base_ = './resnet18-w16_finetune_cifar10-500pc.py'
+# model: the backbone, and the source head (its 4-class rotation head). The `multitask`
+# protocol of ../resnet18-w16_rotation_resattn-gan_cifar10-500pc.py.
+#
+#   python tools/train.py configs/experiments/cifar10/resnet18-w16_multitask_cifar10-500pc.py \
+#       --cfg-options model.backbone.init_cfg.checkpoint=PATH model.source_head.init_cfg.checkpoint=PATH
+_base_ = ['./resnet18-w16_finetune_cifar10-500pc.py', '../../_base_/multitask.py']
 
 model = dict(
-    type='MultiTaskImageClassifier',
-    target_weight=1.0,
+    _base_.multitask_classifier,
     source_head=dict(
         type='LinearClsHead',
-        num_classes=4,
         in_channels=128,
-        loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint={{_base_.model.backbone.init_cfg.checkpoint}},
-            prefix='head')))
+        num_classes=4,
+        init_cfg=dict(_base_.model.backbone.init_cfg, prefix='head')))
 
+# Source: the unlabeled/ images with the target's augmentation, then a random rotation.
 train_dataloader = dict(
-    collate_fn=dict(type='multi_task_collate'),
+    _base_.multitask_dataloader,
     dataset=dict(
-        _delete_=True,
-        type='MultiTaskPairDataset',
-        target={{_base_.train_dataloader.dataset}},
+        _base_.multitask_pair_dataset,
+        target=_base_.train_dataloader.dataset,
         source=dict(
-            type='CustomDataset',
-            data_root='data/cifar10-jpeg-500pc',
+            _base_.train_dataloader.dataset,
             data_prefix='unlabeled',
             with_label=False,
-            pipeline=[
-                dict(type='LoadImageFromFile'),
-                dict(type='RandomCrop', crop_size=32, padding=4),
-                dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-                dict(type='RotationPretext'),
-                dict(type='PackInputs'),
-            ])))
+            pipeline=_base_.train_pipeline[:-1] + _base_.rotation_pretext)))

@@ -1,6 +1,5 @@
 """Tell the training dataset which epoch is about to start."""
 from mmengine.hooks import Hook
-
 from mmpretrain.registry import HOOKS
 
 

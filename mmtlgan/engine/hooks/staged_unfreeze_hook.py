@@ -5,7 +5,6 @@ import torch.nn as nn
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
-
 from mmpretrain.registry import HOOKS
 
 DATA_BATCH = Optional[dict]
@@ -58,8 +57,8 @@ class StagedUnfreezeHook(Hook):
                  unfreeze: Sequence[dict] = (),
                  by_epoch: bool = True,
                  norm_eval: bool = True) -> None:
-        if isinstance(frozen, str) or not frozen or not all(
-                isinstance(m, str) and m for m in frozen):
+        if isinstance(frozen,
+                      str) or not frozen or not all(isinstance(m, str) and m for m in frozen):
             raise TypeError(f'frozen must be a non-empty list of module names, got {frozen!r}')
         unit = 'epoch' if by_epoch else 'iter'
         stages = []
@@ -138,8 +137,10 @@ class StagedUnfreezeHook(Hook):
         self._state = state
         num = sum(p.numel() for p in model.parameters() if p.requires_grad)
         unit = 'epoch' if self.by_epoch else 'iter'
-        print_log(f'StagedUnfreezeHook: {unit} {step}: frozen {self.frozen} except '
-                  f'{unfrozen}; {num} trainable parameters', logger='current')
+        print_log(
+            f'StagedUnfreezeHook: {unit} {step}: frozen {self.frozen} except '
+            f'{unfrozen}; {num} trainable parameters',
+            logger='current')
 
     def trainable_parameters(self, runner) -> Dict[str, bool]:
         """``{name: requires_grad}`` of the model's parameters (for inspection)."""

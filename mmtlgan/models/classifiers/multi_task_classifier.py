@@ -4,7 +4,6 @@ from typing import Dict, List, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
-
 from mmpretrain.models.classifiers import ImageClassifier
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
@@ -23,7 +22,8 @@ def _select(feats: Feats, index: torch.Tensor) -> Feats:
     return type(feats)(_select(f, index) for f in feats)
 
 
-def task_losses(losses: Dict[str, torch.Tensor], task: str,
+def task_losses(losses: Dict[str, torch.Tensor],
+                task: str,
                 weight: float = 1.0) -> Dict[str, torch.Tensor]:
     """Name a head's outputs after its task and weight its loss terms.
 
@@ -143,8 +143,7 @@ class MultiTaskImageClassifier(ImageClassifier):
                              'MultiTaskImageClassifier needs both tasks in every batch')
         return indices
 
-    def loss(self, inputs: torch.Tensor,
-             data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
+    def loss(self, inputs: torch.Tensor, data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
         """``L_s + β·L_t`` on a batch holding samples of both tasks.
 
         Args:
@@ -158,8 +157,8 @@ class MultiTaskImageClassifier(ImageClassifier):
         indices = self.task_indices(data_samples)
         feats = self.extract_feat(inputs)
         losses = {}
-        for task, head, weight in (('source', self.source_head, 1.0),
-                                   ('target', self.head, self.target_weight)):
+        for task, head, weight in (('source', self.source_head, 1.0), ('target', self.head,
+                                                                       self.target_weight)):
             idx = indices[task]
             task_feats = _select(feats, torch.as_tensor(idx, device=inputs.device))
             head_losses = head.loss(task_feats, [data_samples[i] for i in idx])

@@ -3,12 +3,11 @@ from typing import List, Optional, Union
 
 import torch
 import torch.nn as nn
+from mmagic.registry import MODELS
 from mmcv.cnn import ConvModule
 from mmengine.model import BaseModule
 from torch import Tensor
 from torch.nn.utils import spectral_norm
-
-from mmagic.registry import MODELS
 
 
 @MODELS.register_module()
@@ -43,17 +42,18 @@ class ResAttnDiscriminator(BaseModule):
             DCGAN's ``N(0, 0.02)`` for convolution and linear weights.
     """
 
-    def __init__(self,
-                 input_scale: int = 32,
-                 in_channels: int = 3,
-                 num_classes: int = 0,
-                 base_channels: int = 64,
-                 with_spectral_norm: bool = True,
-                 norm_cfg: Optional[dict] = None,
-                 act_cfg: dict = dict(type='LeakyReLU', negative_slope=0.2),
-                 init_cfg: Optional[Union[dict, List[dict]]] = dict(
-                     type='Normal', layer=['Conv2d', 'Linear'], std=0.02)
-                 ) -> None:
+    def __init__(
+        self,
+        input_scale: int = 32,
+        in_channels: int = 3,
+        num_classes: int = 0,
+        base_channels: int = 64,
+        with_spectral_norm: bool = True,
+        norm_cfg: Optional[dict] = None,
+        act_cfg: dict = dict(type='LeakyReLU', negative_slope=0.2),
+        init_cfg: Optional[Union[dict, List[dict]]] = dict(
+            type='Normal', layer=['Conv2d', 'Linear'], std=0.02)
+    ) -> None:
         super().__init__(init_cfg=init_cfg)
         if not isinstance(input_scale, int) or input_scale < 16:
             raise ValueError(f'input_scale must be an int >= 16, got {input_scale!r}')
@@ -98,8 +98,8 @@ class ResAttnDiscriminator(BaseModule):
         self.convs = nn.Sequential(*convs)
 
         self.linear = nn.Linear(self.feat_channels, 1)
-        self.embedding = (nn.Embedding(num_classes, self.feat_channels)
-                          if num_classes > 0 else None)
+        self.embedding = (
+            nn.Embedding(num_classes, self.feat_channels) if num_classes > 0 else None)
         if with_spectral_norm:
             self.linear = spectral_norm(self.linear)
             if self.embedding is not None:

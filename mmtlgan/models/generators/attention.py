@@ -2,11 +2,10 @@
 from typing import Optional
 
 import torch
+from mmagic.registry import MODELS
 from mmcv.cnn import ConvModule
 from mmengine.model import BaseModule
 from torch import Tensor
-
-from mmagic.registry import MODELS
 
 
 @MODELS.register_module()

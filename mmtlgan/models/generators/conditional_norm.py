@@ -1,9 +1,8 @@
 """Class-conditional batch normalisation."""
 import torch.nn as nn
+from mmagic.registry import MODELS
 from mmengine.model import BaseModule
 from torch import Tensor
-
-from mmagic.registry import MODELS
 
 
 @MODELS.register_module()

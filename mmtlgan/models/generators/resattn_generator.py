@@ -4,10 +4,10 @@ from typing import Callable, Dict, List, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
+from mmagic.registry import MODELS
 from mmengine.model import BaseModule
 from torch import Tensor
 
-from mmagic.registry import MODELS
 from .conditional_norm import ConditionalBatchNorm2d
 
 # (kernel, stride, padding) of the four transposed convolutions, per output size.
@@ -58,17 +58,18 @@ class ResAttnGenerator(BaseModule):
             DCGAN's ``N(0, 0.02)`` for convolution weights.
     """
 
-    def __init__(self,
-                 output_scale: int = 32,
-                 out_channels: int = 3,
-                 noise_size: int = 100,
-                 num_classes: int = 0,
-                 base_channels: int = 64,
-                 attention_cfg: Optional[dict] = dict(type='ResidualSpatialAttention'),
-                 norm_eps: float = 1e-5,
-                 init_cfg: Optional[Union[dict, List[dict]]] = dict(
-                     type='Normal', layer=['Conv2d', 'ConvTranspose2d'], std=0.02)
-                 ) -> None:
+    def __init__(
+        self,
+        output_scale: int = 32,
+        out_channels: int = 3,
+        noise_size: int = 100,
+        num_classes: int = 0,
+        base_channels: int = 64,
+        attention_cfg: Optional[dict] = dict(type='ResidualSpatialAttention'),
+        norm_eps: float = 1e-5,
+        init_cfg: Optional[Union[dict, List[dict]]] = dict(
+            type='Normal', layer=['Conv2d', 'ConvTranspose2d'], std=0.02)
+    ) -> None:
         super().__init__(init_cfg=init_cfg)
         if output_scale not in _DECONV_ARCHS:
             raise ValueError(f'output_scale must be one of {sorted(_DECONV_ARCHS)}, got '
@@ -99,8 +100,8 @@ class ResAttnGenerator(BaseModule):
             self.deconvs.append(
                 nn.ConvTranspose2d(channels[i], channels[i + 1], k, s, p, bias=False))
             self.norms.append(
-                ConditionalBatchNorm2d(channels[i + 1], num_classes, eps=norm_eps)
-                if num_classes > 0 else nn.BatchNorm2d(channels[i + 1], eps=norm_eps))
+                ConditionalBatchNorm2d(channels[i + 1], num_classes, eps=norm_eps) if num_classes >
+                0 else nn.BatchNorm2d(channels[i + 1], eps=norm_eps))
             if attention_cfg is not None:
                 cfg = deepcopy(attention_cfg)
                 cfg['in_channels'] = channels[i + 1]

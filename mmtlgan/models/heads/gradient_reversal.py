@@ -8,7 +8,6 @@ domains indistinguishable.
 """
 import torch
 import torch.nn as nn
-
 from mmpretrain.registry import MODELS
 
 
