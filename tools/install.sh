@@ -58,6 +58,7 @@ if ! have "from importlib.metadata import version as v
 from importlib.util import find_spec
 assert v('mmengine') == '0.10.7' and v('mmpretrain') == '1.2.0' and v('mmagic') == '1.2.0'
 assert v('scikit-learn') and v('pytest') and v('albumentations') and v('tensorboard')
+assert v('pytest-xdist') == '3.8.0' and v('flake8') == '7.5.0' and v('isort') == '5.13.2'
 assert find_spec('mmtlgan').origin.startswith('$ROOT/')"; then
   step "mmengine, mmpretrain, mmagic and test tools"
   "${PIP[@]}" -q -r requirements/runtime.txt -r requirements/tests.txt

@@ -148,6 +148,26 @@ def tiny_options(cfg: Config, data: Dict[str, str]) -> Dict[str, object]:
     return options
 
 
+#: Stock datasets that read an official release (and check its md5 sums): built here as a
+#: tiny CustomDataset with the same pipeline (their own loading is MMPretrain's, not ours).
+STOCK_RELEASE_DATASETS = ('CIFAR10', 'CIFAR100', 'MNIST', 'FashionMNIST')
+
+
+def swap_stock_release_datasets(node, data: Dict[str, str]):
+    """``node`` with every stock-release dataset replaced by a tiny ``CustomDataset``."""
+    if isinstance(node, dict):
+        if str(node.get('type', '')).split('.')[-1] in STOCK_RELEASE_DATASETS:
+            return dict(
+                type='CustomDataset',
+                data_root=data['rgb'],
+                data_prefix='train',
+                serialize_data=False,
+                # in-memory arrays there, image files here
+                pipeline=[dict(type='LoadImageFromFile')] + list(node.get('pipeline', [])))
+        return {k: swap_stock_release_datasets(v, data) for k, v in node.items()}
+    return node
+
+
 def load(path: str, cfg_options: Optional[dict] = None) -> Config:
     cfg = Config.fromfile(path)
     if cfg_options:
@@ -179,7 +199,8 @@ def build_all(cfg: Config,
             loader = cfg.get(f'{split}_dataloader')
             if not loader or not loader.get('dataset'):
                 continue
-            dataset = registry.DATASETS.build(loader.dataset)
+            dataset = registry.DATASETS.build(
+                swap_stock_release_datasets(loader.dataset.to_dict(), data))
             if hasattr(dataset, 'full_init'):
                 dataset.full_init()
             assert len(dataset) > 0, f'{split} dataset is empty'
