@@ -13,8 +13,12 @@ CLASSWISE_KEYS = {
     'recall': 'single-label/recall_classwise',
     'f1-score': 'single-label/f1-score_classwise',
 }
-#: What every classifier stage reports: top-1/top-5 and per-class precision/recall/F1.
+#: MMPretrain's ``ConfusionMatrix`` result: rows = true class, columns = predicted class.
+CONFUSION_MATRIX = 'confusion_matrix/result'
+#: What every classifier stage reports: top-1/top-5, per-class precision/recall/F1 and the
+#: confusion matrix.
 CLS_EVALUATOR = [
     dict(type='Accuracy', topk=(1, 5)),
     dict(type='SingleLabelMetric', average=None, items=tuple(CLASSWISE_KEYS)),
+    dict(type='ConfusionMatrix'),
 ]

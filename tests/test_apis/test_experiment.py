@@ -179,3 +179,22 @@ def test_protocols_run_as_separate_commands(experiment, tmp_path):
     assert not osp.exists(osp.join(work, 'gan'))  # real only needs no GAN
     assert osp.isfile(marker(work, 'cls/real/seed0'))
     assert 'cls/synthetic' not in proc.stdout and 'cls/joint' not in proc.stdout
+
+
+def test_confusion_matrix_per_protocol(experiment):
+    """Every classifier stage records MMPretrain's confusion matrix; it agrees with the
+    stage's top-1 and the report plots it per protocol (probes record none)."""
+    _, work, _ = experiment
+    table = open(osp.join(work, 'results.md')).read()
+    for p in ('real', 'synthetic', 'joint', 'multitask'):
+        for s in PROTOCOL_SEEDS[p]:
+            metrics = json.load(open(osp.join(work, 'cls', p, f'seed{s}', 'metrics.json')))
+            cm = metrics['confusion_matrix/result']
+            assert len(cm) == 5 and all(len(row) == 5 for row in cm)
+            total = sum(map(sum, cm))
+            assert total == 225  # the held-out images of digits 5-9
+            trace = sum(cm[k][k] for k in range(5))
+            assert 100 * trace / total == pytest.approx(metrics['accuracy/top1'], abs=1e-3)
+        assert osp.getsize(osp.join(work, f'confusion_{p}.png')) > 0
+        assert f'(confusion_{p}.png)' in table
+    assert not osp.exists(osp.join(work, 'confusion_probe_lda_synthetic.png'))
