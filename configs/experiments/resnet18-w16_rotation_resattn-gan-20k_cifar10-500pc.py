@@ -7,8 +7,6 @@
 #       data/cifar10-jpeg-500pc --per-class 500
 #   python tools/run_experiment.py configs/experiments/resnet18-w16_rotation_resattn-gan-20k_cifar10-500pc.py
 _base_ = './resnet18-w16_rotation_resattn-gan_cifar10-500pc.py'
-_cls = 'configs/experiments/cifar10/'
-_pretrained = 'model.backbone.init_cfg.checkpoint'
 experiment = dict(
     name='cifar10-500pc-rot-gan20k',
     model_name='ResNet-18/4 (rotation-pretrained, 20 epochs)',
@@ -23,25 +21,10 @@ experiment = dict(
             'default_hooks.logger.interval': 500,
             'custom_hooks.0.interval': 5000,
         }),
+    # the base experiment's protocols that this GAN needs, as they are there
     protocols=dict(
         _delete_=True,
-        real=dict(
-            title='real only, crop+flip (TL)',
-            config=_cls + 'resnet18-w16_finetune_cifar10-500pc.py',
-            uses_bank=False,
-            pretrained_key=_pretrained),
-        synthetic=dict(
-            config=_cls + 'resnet18-w16_finetune-gan_cifar10-500pc.py',
-            pretrained_key=_pretrained,
-            seeds=[0],
-            cfg_options={
-                'train_dataloader.dataset.mode': 'synthetic',
-                'train_dataloader.dataset.synthetic_ratio': None,
-                'train_dataloader.dataset.synthetic_per_class': 500,
-                'model.head.loss_lambda': 1.0,
-            }),
-        mix=dict(
-            config=_cls + 'resnet18-w16_finetune-gan_cifar10-500pc.py',
-            pretrained_key=_pretrained,
-            cfg_options={'model.head.loss_lambda': 1.0}),
+        real=_base_.experiment.protocols.real,
+        synthetic=_base_.experiment.protocols.synthetic,
+        mix=_base_.experiment.protocols.mix,
     ))

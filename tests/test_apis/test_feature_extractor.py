@@ -90,15 +90,6 @@ def make_bank(root: str, images: dict, classes) -> str:
     return root
 
 
-@pytest.fixture(scope='module', autouse=True)
-def one_thread():
-    """Tiny models: thread start-up costs more than it saves on a shared 2-core CPU."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope='module')
 def setup(tiny_cifar, tmp_path_factory):
     root = tmp_path_factory.mktemp('probe')

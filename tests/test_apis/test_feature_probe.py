@@ -3,31 +3,15 @@ import os.path as osp
 
 import numpy as np
 import pytest
-import torch
 from mmengine.config import Config
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from test_feature_extractor import CLASSES, direct_features, make_bank, save_checkpoint, tiny_config
+from test_feature_extractor import setup  # noqa: F401 (the shared module fixture)
+from test_feature_extractor import CLASSES, direct_features, make_bank
 
 from mmtlgan.apis import run_probe
-
-
-@pytest.fixture(scope='module', autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope='module')
-def setup(tiny_cifar, tmp_path_factory):
-    root = tmp_path_factory.mktemp('run_probe')
-    cfg = tiny_config(tiny_cifar)
-    ckpt = save_checkpoint(cfg, str(root / 'ckpt.pth'), seed=0)
-    return cfg, ckpt, root
 
 
 def test_run_probe_with_synthetic_bank(setup, tiny_cifar, tmp_path):

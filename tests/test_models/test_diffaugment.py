@@ -1,25 +1,12 @@
 """DiffAugment: the reference ops, shapes, differentiability and policy validation."""
 import pytest
 import torch
+from helpers.mmagic_scope import mmagic_scope  # noqa: F401
 from mmagic.registry import MODELS
-from mmengine.registry import DefaultScope
 
 import mmtlgan  # noqa: F401
 from mmtlgan.models.gans.diffaugment import (DiffAugment, rand_brightness, rand_contrast,
                                              rand_cutout, rand_saturation, rand_translation)
-
-
-@pytest.fixture(autouse=True)
-def mmagic_scope():
-    """MMagic's default scope and one torch thread (on a busy 2-core machine two threads
-    make these tiny models many times slower), both restored afterwards."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with DefaultScope.overwrite_default_scope('mmagic'):
-            yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 def build(policy, **kwargs) -> DiffAugment:

@@ -5,11 +5,11 @@ import os.path as osp
 import pytest
 import torch
 from conftest import make_image_folder
+from helpers.mmagic_scope import mmagic_scope  # noqa: F401
 from mmagic.registry import MODELS
 from mmengine.config import Config
 from mmengine.logging import MessageHub, MMLogger
 from mmengine.optim import build_optim_wrapper
-from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 
 import mmtlgan  # noqa: F401
@@ -22,19 +22,6 @@ NEW_KEYS = [
     'discriminator.embedding.weight_orig', 'discriminator.embedding.weight_u',
     'discriminator.embedding.weight_v'
 ]
-
-
-@pytest.fixture(autouse=True)
-def mmagic_scope():
-    """MMagic's default scope and one torch thread (on a busy 2-core machine two threads
-    make these tiny models many times slower), both restored afterwards."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with DefaultScope.overwrite_default_scope('mmagic'):
-            yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 def tiny(cfg: Config, width: int = 4) -> Config:

@@ -5,6 +5,7 @@ from typing import List
 import pytest
 import torch
 import torch.nn.functional as F
+from helpers.mmagic_scope import mmagic_scope  # noqa: F401
 from mmagic.models.editors.sagan import SAGAN
 from mmagic.registry import MODELS
 from mmagic.structures import DataSample
@@ -12,25 +13,11 @@ from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.logging import MessageHub
 from mmengine.optim import build_optim_wrapper
-from mmengine.registry import DefaultScope
 
 import mmtlgan  # noqa: F401
 from mmtlgan.models import NSConditionalGAN
 
 RECIPE = 'configs/gan/resattn-gan-diffaug_cifar10-32x32.py'
-
-
-@pytest.fixture(autouse=True)
-def mmagic_scope():
-    """MMagic's default scope and one torch thread (on a busy 2-core machine two threads
-    make these tiny models many times slower), both restored afterwards."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with DefaultScope.overwrite_default_scope('mmagic'):
-            yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 def recipe_cfg(**model) -> Config:
