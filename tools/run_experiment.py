@@ -11,6 +11,8 @@ Examples::
     python tools/run_experiment.py CONFIG --protocols real          # one protocol now,
     python tools/run_experiment.py CONFIG --protocols mix joint     # the others later
     python tools/run_experiment.py CONFIG --seeds 0                 # one seed first
+    python tools/run_experiment.py CONFIG --stages pretrain &       # independent stages
+    python tools/run_experiment.py CONFIG --stages gan              # in parallel
 """
 import argparse
 import shlex
@@ -31,6 +33,11 @@ def parse_args() -> argparse.Namespace:
         help='run only these protocols, by their names in the config '
         '(default: all)')
     parser.add_argument(
+        '--stages',
+        nargs='+',
+        help='run only these stages (e.g. pretrain, gan, cls/real/seed1); the others are '
+        'reused when finished. Independent stages can so run in parallel processes')
+    parser.add_argument(
         '--no-report', action='store_true', help='do not write results.md and the plots')
     parser.add_argument(
         '--tensorboard',
@@ -49,6 +56,7 @@ def main() -> None:
         protocols=args.protocols,
         report=not args.no_report,
         tensorboard=args.tensorboard,
+        stages=args.stages,
         command='python ' + ' '.join(shlex.quote(a) for a in sys.argv))
 
 

@@ -9,6 +9,7 @@ from .generate import (auto_batch_size, generate_bank, init_generate_dist, load_
 from .linear_probe import ProbeSettings, build_probe, fit_probe
 from .runner import (build_runner, load_config, merge_test_args, merge_train_args, set_local_rank,
                      setup_cpu_distributed)
+from .teacher import Teacher
 
 __all__ = [
     'check_inception', 'evaluate_gan', 'gan_metrics', 'ExperimentPlan', 'run_experiment',
@@ -16,5 +17,5 @@ __all__ = [
     'set_local_rank', 'setup_cpu_distributed', 'generate_bank', 'load_generator', 'rank_slice',
     'sample_noise', 'auto_batch_size', 'init_generate_dist', 'extract_features', 'fit_probe',
     'run_probe', 'build_probe', 'load_feature_extractor', 'ProbeSettings', 'export_target_branch',
-    'target_branch_config', 'evaluate_bank_quality', 'BANK_QUALITY_KEYS'
+    'target_branch_config', 'evaluate_bank_quality', 'BANK_QUALITY_KEYS', 'Teacher'
 ]

@@ -11,9 +11,13 @@ Work-dir layout (:class:`StageLayout` names every path)::
 
     <work_dir>/
       pretrain/               source-task classifier (optional)
+      gan_source/             source GAN of GAN transfer (optional)
       gan/                    conditional GAN
       bank/                   stage folder; bank/bank/ is the synthetic bank
       cls/<protocol>/seed<k>/ one classifier per protocol and seed (metrics.json)
+      teacher/                a teacher's scores of the real training images (scores.json)
+                              and the GAN quality of the banks (quality.json)
+      curated_bank/           curated_bank/bank/ is the teacher-curated synthetic bank
       feature_cache/          features of the ``probe`` protocols (reused between them)
       results.md, *.png       the report
 
@@ -21,6 +25,21 @@ A protocol either trains a classifier config (``kind='train'``, the default: fin
 the GAN protocols, multi-task training) or probes the pretrained backbone's features with a
 linear classifier (``kind='probe'``, :func:`~mmtlgan.apis.run_probe`: feature extraction
 with optional PCA/LDA). Any name may be used; the table follows the config's order.
+
+**GAN transfer.** ``experiment.gan_source = dict(config=...)`` trains a source GAN first
+(e.g. unconditionally on the unlabelled pool); the ``gan`` stage then starts from its last
+checkpoint, passed in the key ``experiment.gan.source_key`` (e.g.
+``'model.init_cfg.checkpoint'`` of a ``GANTransfer`` initialiser).
+
+**Teacher.** ``experiment.teacher = dict(protocol='real', seed=0)`` makes that classifier
+stage the teacher: right after it, the ``teacher`` stage scores the real training images
+with it (``teacher/scores.json``, for protocols that distil on real images: their
+``teacher_scores_key`` receives the file) and measures every bank's GAN quality with it
+(GAN-test, FD-local, precision/recall: ``teacher/quality.json``, in the report).
+``experiment.curated_bank = dict(per_class=..., filter='agree', soft_labels=True, ...)``
+then adds the ``curated_bank`` stage: the GAN sampled again, keeping what the teacher
+accepts (:func:`~mmtlgan.apis.generate_bank`'s curation arguments); protocols read it with
+``bank='curated_bank'``.
 
 A stage's life, in its folder:
 
@@ -52,30 +71,12 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 from ..evaluation.metric_keys import CLASSWISE_KEYS, CLS_EVALUATOR, TOP1, TOP5
 from ..utils.fileio import dump_json, sha256sum
 from .runner import build_runner, load_config, merge_train_args
-
-#: Stage names (and folder names) of the stages that run once per experiment.
-PRETRAIN, GAN, BANK = 'pretrain', 'gan', 'bank'
-STAGE_ORDER = (PRETRAIN, GAN, BANK)
-#: Folder of the classifier stages (``cls/<protocol>/seed<k>``).
-CLASSIFIER_DIR = 'cls'
-#: Written last, with the stage's outputs: the stage is finished.
-MARKER = 'DONE.json'
-#: Written first, with the stage's settings: what a resume is checked against.
-STARTED = 'STARTED.json'
-#: A classifier stage's test metrics.
-METRICS = 'metrics.json'
+from .stage_layout import (BANK, BANK_STAGES, CURATED_BANK, GAN, GAN_SOURCE, MARKER, METRICS,
+                           PRETRAIN, PROTOCOL_TITLES, PROTOCOLS, STAGE_ORDER, STARTED, TEACHER,
+                           StageLayout, read_marker, read_started)
 
 #: What every classifier stage reports (top-1/top-5, per-class precision/recall/F1).
 EVALUATOR = CLS_EVALUATOR
-#: The sources' protocols and their titles in the report. An experiment may name others
-#: (e.g. a baseline variant, titled by its ``title``); the table follows the config's order.
-PROTOCOL_TITLES = {
-    'real': 'real only (TL)',
-    'synthetic': 'synthetic only (CAS)',
-    'mix': 'real + synthetic',
-    'joint': 'real + synthetic, joint loss',
-}
-PROTOCOLS = tuple(PROTOCOL_TITLES)
 #: How a protocol's stage runs: ``train`` a classifier config (then test it), or ``probe``
 #: the pretrained backbone's features with a linear classifier
 #: (:func:`mmtlgan.apis.run_probe`).
@@ -88,94 +89,6 @@ BANK_KEY = 'train_dataloader.dataset.source.data_root'
 #: MMEngine's ``CheckpointHook`` file names: ``epoch_<n>.pth`` or ``iter_<n>.pth``.
 CHECKPOINT_NAME = re.compile(r'^(epoch|iter)_(\d+)\.pth$')
 _UNITS = {'epoch': 'epoch', 'iter': 'iteration'}
-
-
-@dataclass(frozen=True)
-class StageLayout:
-    """Where an experiment keeps its stages: the one owner of the work-dir layout, used by
-    the runner and the report.
-
-    Stage names are relative paths: ``'pretrain'``, ``'gan'``, ``'bank'`` and
-    ``'cls/<protocol>/seed<k>'`` (:meth:`classifier_stage`).
-
-    Args:
-        work_dir (str): The experiment's work dir.
-    """
-
-    work_dir: str
-
-    @staticmethod
-    def classifier_stage(protocol: str, seed: int) -> str:
-        """The stage name of ``protocol``'s classifier for ``seed``."""
-        return f'{CLASSIFIER_DIR}/{protocol}/seed{int(seed)}'
-
-    @staticmethod
-    def parse_classifier_stage(name: str) -> Tuple[str, int]:
-        """``(protocol, seed)`` of a classifier stage name.
-
-        Raises:
-            ValueError: If ``name`` is not ``'cls/<protocol>/seed<k>'``.
-        """
-        match = re.fullmatch(rf'{CLASSIFIER_DIR}/([^/]+)/seed(-?\d+)', name)
-        if match is None:
-            raise ValueError(f'stage name {name!r} is not a classifier stage '
-                             f"'{CLASSIFIER_DIR}/<protocol>/seed<k>'")
-        return match.group(1), int(match.group(2))
-
-    def stage_dir(self, name: str) -> str:
-        """The folder of stage ``name``."""
-        return osp.join(self.work_dir, *name.split('/'))
-
-    def marker(self, name: str) -> str:
-        """``DONE.json`` of stage ``name``."""
-        return osp.join(self.stage_dir(name), MARKER)
-
-    def started(self, name: str) -> str:
-        """``STARTED.json`` of stage ``name``."""
-        return osp.join(self.stage_dir(name), STARTED)
-
-    def metrics(self, name: str) -> str:
-        """``metrics.json`` of a classifier stage."""
-        return osp.join(self.stage_dir(name), METRICS)
-
-    @property
-    def bank_dir(self) -> str:
-        """The synthetic bank written by the ``bank`` stage."""
-        return osp.join(self.stage_dir(BANK), 'bank')
-
-    @property
-    def sample_grid(self) -> str:
-        """The bank's preview grid (rows = classes)."""
-        return osp.join(self.bank_dir, 'sample_grid.png')
-
-    @property
-    def feature_cache(self) -> str:
-        """Feature cache shared by the ``probe`` protocols."""
-        return osp.join(self.work_dir, 'feature_cache')
-
-    def report_file(self, name: str = 'results.md') -> str:
-        """A file of the report (``results.md``, the plots)."""
-        return osp.join(self.work_dir, name)
-
-
-def _read_json(path: str) -> Optional[dict]:
-    if not osp.isfile(path):
-        return None
-    with open(path, encoding='utf-8') as f:
-        return json.load(f)
-
-
-def read_marker(stage_dir: str) -> Optional[dict]:
-    """Outputs of a finished stage, or None if ``stage_dir`` is not finished."""
-    return _read_json(osp.join(stage_dir, MARKER))
-
-
-def read_started(stage_dir: str) -> Optional[dict]:
-    """The ``STARTED.json`` record of a stage (``settings``, ``history``), or None."""
-    try:
-        return _read_json(osp.join(stage_dir, STARTED))
-    except ValueError:  # written atomically, so only a hand-edited file gets here
-        return None
 
 
 @dataclass(frozen=True)
@@ -493,6 +406,10 @@ class ExperimentPlan:
         if not self.seeds:
             raise ValueError('seeds must not be empty')
         self.stages = {k: exp[k] for k in STAGE_ORDER if exp.get(k)}
+        if GAN_SOURCE in self.stages and not (self.stages.get(GAN) or {}).get('source_key'):
+            raise ValueError('experiment.gan_source needs a `gan` stage with a `source_key`: '
+                             'the config key that receives the source checkpoint (e.g. '
+                             "source_key='model.init_cfg.checkpoint')")
         all_protocols = dict(exp.get('protocols', {}))
         bad = [p for p in all_protocols if not PROTOCOL_NAME.match(str(p))]
         if bad:
@@ -509,8 +426,15 @@ class ExperimentPlan:
         if missing:
             raise ValueError(f'protocols {missing} are not in the experiment config; it '
                              f'defines {list(all_protocols)}')
+        for p, spec in all_protocols.items():
+            if bank_stage(spec) not in (None, ) + BANK_STAGES:
+                raise ValueError(f"protocol {p!r}: bank must be one of {BANK_STAGES}, got "
+                                 f"{spec['bank']!r}")
+        self.teacher = dict(exp['teacher']) if exp.get('teacher') else None
+        self.curated_bank = dict(exp['curated_bank']) if exp.get('curated_bank') else None
         # Table order: the config's order.
         self.protocols = {p: all_protocols[p] for p in all_protocols if p in wanted}
+        self._check_teacher(all_protocols)
         self.titles = {
             p: spec.get('title', PROTOCOL_TITLES.get(p, p))
             for p, spec in self.protocols.items()
@@ -520,13 +444,62 @@ class ExperimentPlan:
         # never redoes a finished stage.
         self.tensorboard = bool(tensorboard)
         self.real_preview = exp.get('real_preview')
-        needs_bank = any(uses_bank(p) for p in self.protocols.values())
+        banks = {bank_stage(p) for p in self.protocols.values()}
+        needs_bank = BANK in banks
         if needs_bank and not (GAN in self.stages and BANK in self.stages):
             raise ValueError('protocols that use synthetic data need `gan` and `bank` '
                              'stages in the experiment config')
-        if not needs_bank:  # e.g. --protocols real: no GAN needed yet
-            self.stages.pop(GAN, None)
-            self.stages.pop(BANK, None)
+        if CURATED_BANK in banks and GAN not in self.stages:
+            raise ValueError("protocols with bank='curated_bank' need a `gan` stage in the "
+                             'experiment config')
+        if not (needs_bank or CURATED_BANK in banks):  # e.g. --protocols real: no GAN yet
+            for stage in (GAN_SOURCE, GAN, BANK):
+                self.stages.pop(stage, None)
+        # (a configured bank is written whenever the GAN is trained: its quality is measured)
+        # The teacher's stages run when a selected protocol needs them, or to measure the
+        # quality of a bank this run writes.
+        self.derived = []
+        if self.teacher and (needs_bank or CURATED_BANK in banks
+                             or any(p.get('teacher_scores_key') for p in self.protocols.values())):
+            self.derived.append(TEACHER)
+        if CURATED_BANK in banks:
+            self.derived.append(CURATED_BANK)
+
+    def _check_teacher(self, all_protocols: dict) -> None:
+        """Check ``teacher`` / ``curated_bank`` against the protocols that need them."""
+        self.all_protocols = all_protocols
+        needs = [
+            p for p, spec in self.protocols.items()
+            if spec.get('teacher_scores_key') or bank_stage(spec) == CURATED_BANK
+        ]
+        if needs and not self.teacher:
+            raise ValueError(f'protocols {needs} need a teacher: add experiment.teacher = '
+                             "dict(protocol='real', seed=0) (a protocol trained on the real "
+                             'images)')
+        if any(bank_stage(self.protocols[p]) == CURATED_BANK for p in needs) and \
+                not self.curated_bank:
+            raise ValueError("protocols with bank='curated_bank' need experiment.curated_bank "
+                             "= dict(per_class=..., filter='agree', ...)")
+        if not self.teacher:
+            return
+        protocol = self.teacher.get('protocol')
+        if protocol not in all_protocols:
+            raise ValueError(f'experiment.teacher.protocol={protocol!r} is not a protocol of '
+                             f'the experiment; expected one of {list(all_protocols)}')
+        if uses_bank(all_protocols[protocol]):
+            raise ValueError(f'experiment.teacher.protocol={protocol!r} trains on synthetic '
+                             'images; the teacher must be trained on the real images only '
+                             '(uses_bank=False)')
+        seed = self.teacher.get('seed', 0)
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise ValueError(f'experiment.teacher.seed must be an int, got {seed!r}')
+
+    @property
+    def teacher_stage(self) -> Optional[str]:
+        """The classifier stage that is the teacher, or None."""
+        if not self.teacher:
+            return None
+        return StageLayout.classifier_stage(self.teacher['protocol'], self.teacher.get('seed', 0))
 
     def real_preview_grid(self, per_class: int = 8):
         """A grid of real training images (rows = classes) from ``experiment.real_preview``
@@ -554,8 +527,12 @@ class ExperimentPlan:
         classifier stage)."""
         if name in self.stages:
             return self.stages[name]
+        if name == TEACHER:
+            return self.teacher
+        if name == CURATED_BANK:
+            return self.curated_bank
         protocol, _ = StageLayout.parse_classifier_stage(name)
-        return self.protocols[protocol]
+        return self.all_protocols[protocol]
 
     def settings(self, name: str) -> dict:
         """What a stage's result depends on: its spec in the experiment config and the
@@ -563,9 +540,20 @@ class ExperimentPlan:
         compared before resuming and when skipping)."""
         if name in self.stages:
             spec = self.stages[name]
+            if name == GAN and GAN_SOURCE in self.stages:  # starts from the source GAN
+                spec = dict(spec, gan_source=self.settings(GAN_SOURCE))
+        elif name == TEACHER:  # depends on the teacher's classifier stage (and the bank)
+            spec = dict(self.teacher, teacher_stage=self.settings(self.teacher_stage))
+            if BANK in self.stages:
+                spec['bank'] = self.settings(BANK)
+        elif name == CURATED_BANK:  # depends on the GAN and the teacher
+            spec = dict(
+                self.curated_bank,
+                gan=self.settings(GAN),
+                teacher_stage=self.settings(self.teacher_stage))
         else:
             protocol, seed = StageLayout.parse_classifier_stage(name)
-            spec = dict(self.protocols[protocol], seed=f'seed{seed}')
+            spec = dict(self.all_protocols[protocol], seed=f'seed{seed}')
             spec.pop('seeds', None)  # which seeds run does not change a seed's result
         spec = to_jsonable(dict(spec))
         config = spec.get('config')
@@ -576,9 +564,9 @@ class ExperimentPlan:
     def resumable(self, name: str) -> bool:
         """Whether stage ``name`` trains through MMEngine and can resume from its
         checkpoints (``pretrain``, ``gan`` and ``train`` protocols)."""
-        if name in (PRETRAIN, GAN):
+        if name in (PRETRAIN, GAN_SOURCE, GAN):
             return True
-        if name == BANK:
+        if name in (BANK, TEACHER, CURATED_BANK):
             return False
         return self.spec(name).get('kind', 'train') == 'train'
 
@@ -586,18 +574,55 @@ class ExperimentPlan:
         return self.layout.stage_dir('/'.join(parts))
 
     def steps(self) -> List[str]:
-        """Names of all stages, in the order they run."""
+        """Names of all stages, in the order they run: ``pretrain``, ``gan``, ``bank``, the
+        classifiers in the config's order, with ``teacher`` and ``curated_bank`` right
+        after the teacher's classifier (which runs first when its protocol is not selected).
+        """
         names = list(self.stages)
-        names += [
+        classifiers = [
             StageLayout.classifier_stage(p, s) for p in self.protocols
             for s in self.protocol_seeds(p)
         ]
-        return names
+        if not self.derived:
+            return names + classifiers
+        teacher = self.teacher_stage
+        if teacher not in classifiers:
+            classifiers.insert(0, teacher)
+        at = classifiers.index(teacher) + 1
+        users = [
+            c for c in classifiers[:at - 1]
+            if bank_stage(self.spec(c)) == CURATED_BANK or self.spec(c).get('teacher_scores_key')
+        ]
+        if users:
+            raise ValueError(f'stages {users} need the teacher {teacher!r}, which comes after '
+                             'them; put the teacher protocol first in experiment.protocols')
+        return names + classifiers[:at] + self.derived + classifiers[at:]
+
+    def prerequisites(self, name: str) -> List[str]:
+        """The stages whose outputs stage ``name`` reads."""
+        if name in (PRETRAIN, GAN_SOURCE):
+            return []
+        if name == GAN:
+            return [GAN_SOURCE] if GAN_SOURCE in self.stages else []
+        if name == BANK:
+            return [GAN]
+        if name == TEACHER:
+            return [self.teacher_stage] + ([BANK] if BANK in self.stages else [])
+        if name == CURATED_BANK:
+            return [GAN, TEACHER]
+        spec = self.spec(name)
+        needs = [PRETRAIN] if PRETRAIN in self.stages and (spec.get('pretrained_key')
+                                                           or spec.get('kind') == 'probe') else []
+        if uses_bank(spec):
+            needs.append(bank_stage(spec))
+        if spec.get('teacher_scores_key'):
+            needs.append(TEACHER)
+        return needs
 
     def protocol_seeds(self, protocol: str) -> List[int]:
         """The seeds run for ``protocol``: the experiment's, limited to the protocol's own
         ``seeds`` list when it has one (to spend less time on a secondary protocol)."""
-        own = self.protocols[protocol].get('seeds')
+        own = self.all_protocols[protocol].get('seeds')
         return [s for s in self.seeds if own is None or s in own]
 
 
@@ -653,8 +678,14 @@ def run_experiment(config,
                    protocols: Optional[Sequence[str]] = None,
                    report: bool = True,
                    command: Optional[str] = None,
-                   tensorboard: bool = False) -> Dict[str, dict]:
+                   tensorboard: bool = False,
+                   stages: Optional[Sequence[str]] = None) -> Dict[str, dict]:
     """Run (or resume) an experiment and write its report.
+
+    With ``stages``, only those stages run; the others are reused when finished and left
+    for later when not. Independent stages (e.g. ``pretrain`` and ``gan``, or two seeds of
+    a protocol) can so run in parallel processes on one work dir; a stage whose
+    prerequisites have not finished is an error naming them.
 
     Args:
         config (str | Config): Experiment config.
@@ -665,6 +696,8 @@ def run_experiment(config,
             stage. Defaults to True.
         command (str, optional): The command line, quoted in the report. Defaults to None.
         tensorboard (bool): Training stages also log to TensorBoard. Defaults to False.
+        stages (Sequence[str], optional): Run only these stages (names as printed:
+            ``pretrain``, ``gan``, ``cls/real/seed0``, ...). Defaults to None (all).
 
     Returns:
         dict: Stage name -> outputs.
@@ -672,10 +705,25 @@ def run_experiment(config,
     plan = ExperimentPlan(config, work_dir, seeds, protocols, tensorboard=tensorboard)
     os.makedirs(plan.work_dir, exist_ok=True)
     steps = plan.steps()
+    if stages is not None:
+        unknown = [s for s in stages if s not in steps]
+        if unknown:
+            raise ValueError(f'stages {unknown} are not stages of this run; expected some '
+                             f'of {steps}')
     outputs: Dict[str, dict] = {}
     durations: List[float] = []
     start = time.time()
     for i, name in enumerate(steps, 1):
+        if stages is not None and name not in stages:
+            marker = read_marker(plan.layout.stage_dir(name))
+            if marker is not None:
+                outputs[name] = marker
+            continue
+        missing = [p for p in plan.prerequisites(name) if p not in outputs]
+        if missing:
+            raise RuntimeError(f'stage {name!r} needs the stages {missing}, which have not '
+                               'finished; run them first (e.g. in another process with '
+                               f'--stages {" ".join(missing)})')
         eta = ''
         if durations:
             left = len(steps) - i + 1
@@ -709,10 +757,13 @@ def run_experiment(config,
 
 def _stage_fn(plan: ExperimentPlan, name: str, outputs: Dict[str, dict]) -> Callable[..., dict]:
     """The function that runs stage ``name`` in its folder (see :func:`run_stage`)."""
-    if name in (PRETRAIN, GAN):
+    if name in (PRETRAIN, GAN_SOURCE, GAN):
         spec = plan.stages[name]
+        options = dict(copy.deepcopy(spec.get('cfg_options') or {}))
+        if name == GAN and GAN_SOURCE in outputs:
+            options[spec['source_key']] = outputs[GAN_SOURCE]['checkpoint']
         return lambda d, resume: train_stage(
-            spec['config'], d, spec.get('cfg_options'), resume=resume, tensorboard=plan.tensorboard)
+            spec['config'], d, options or None, resume=resume, tensorboard=plan.tensorboard)
     if name == BANK:
         spec = plan.stages[BANK]
 
@@ -732,9 +783,14 @@ def _stage_fn(plan: ExperimentPlan, name: str, outputs: Dict[str, dict]) -> Call
             return dict(bank=bank_dir)
 
         return make_bank
+    if name == TEACHER:
+        return lambda d: run_teacher_stage(plan, outputs)
+    if name == CURATED_BANK:
+        return lambda d: run_curated_bank_stage(plan, outputs)
+
     protocol, seed = StageLayout.parse_classifier_stage(name)
-    spec = plan.protocols[protocol]
-    bank = (lambda: outputs[BANK]['bank']) if uses_bank(spec) else (lambda: None)
+    spec = plan.all_protocols[protocol]
+    bank = (lambda: outputs[bank_stage(spec)]['bank']) if uses_bank(spec) else (lambda: None)
 
     if spec.get('kind', 'train') == 'probe':
 
@@ -778,6 +834,8 @@ def _stage_fn(plan: ExperimentPlan, name: str, outputs: Dict[str, dict]) -> Call
                 options[key] = outputs[PRETRAIN]['checkpoint']
         if uses_bank(spec):
             options[spec.get('bank_key', BANK_KEY)] = bank()
+        if spec.get('teacher_scores_key'):
+            options[spec['teacher_scores_key']] = outputs[TEACHER]['scores']
         return train_stage(
             spec['config'], d, options, test=True, resume=resume, tensorboard=plan.tensorboard)
 
@@ -790,9 +848,84 @@ def uses_bank(spec: dict) -> bool:
     return bool(spec.get('uses_bank', spec.get('kind', 'train') == 'train'))
 
 
+def bank_stage(spec: dict) -> Optional[str]:
+    """The bank stage a protocol reads (``'bank'`` unless its spec says
+    ``bank='curated_bank'``), or None when it reads none."""
+    return spec.get('bank', BANK) if uses_bank(spec) else None
+
+
+def _stage_config(plan: ExperimentPlan, stage: str, outputs: Dict[str, dict]) -> str:
+    """The full config a training stage ran with: the copy MMEngine dumped into its folder
+    (``--cfg-options`` merged in)."""
+    dumped = osp.join(plan.layout.stage_dir(stage), osp.basename(outputs[stage]['config']))
+    return dumped if osp.isfile(dumped) else outputs[stage]['config']
+
+
+def run_teacher_stage(plan: ExperimentPlan, outputs: Dict[str, dict]) -> dict:
+    """Score the real training images with the teacher and measure the bank with it.
+
+    Returns:
+        dict: ``scores`` (the scores file), ``config`` and ``checkpoint`` of the teacher and
+        ``quality`` (:func:`~mmtlgan.apis.evaluate_bank_quality` of the ``bank`` stage's
+        bank, None without one).
+    """
+    from mmengine.config import Config
+
+    from .gan_quality import evaluate_bank_quality
+    from .teacher import Teacher
+    stage = plan.teacher_stage
+    config = _stage_config(plan, stage, outputs)
+    checkpoint = outputs[stage]['checkpoint']
+    real = Config.fromfile(config).train_dataloader.dataset.to_dict()
+    teacher = Teacher(config, checkpoint)
+    teacher.score_dataset(
+        real, plan.layout.teacher_scores, temperature=plan.teacher.get('temperature', 1.0))
+    quality = None
+    if BANK in outputs:
+        quality = to_jsonable(
+            evaluate_bank_quality(config, checkpoint, real, outputs[BANK]['bank']))
+        dump_json(quality, plan.layout.quality_file(BANK))
+    return dict(
+        scores=plan.layout.teacher_scores, config=config, checkpoint=checkpoint, quality=quality)
+
+
+def run_curated_bank_stage(plan: ExperimentPlan, outputs: Dict[str, dict]) -> dict:
+    """Write the teacher-curated bank and measure its GAN quality with the teacher.
+
+    Returns:
+        dict: ``bank`` (its folder), ``curation`` (per class: candidates, accepted,
+        acceptance rate) and ``quality``.
+    """
+    from mmengine.config import Config
+
+    from .gan_quality import evaluate_bank_quality
+    from .generate import generate_bank
+    spec = dict(plan.curated_bank)
+    gan, teacher = outputs[GAN], outputs[TEACHER]
+    bank_dir = plan.layout.curated_bank_dir
+    manifest = generate_bank(
+        gan['config'],
+        gan['checkpoint'],
+        bank_dir,
+        counts=spec.pop('per_class', 100),
+        seed=spec.pop('seed', 0),
+        classes=plan.classes or None,
+        cfg_options=copy.deepcopy(gan.get('cfg_options')) or None,
+        batch_size=spec.pop('batch_size', None),
+        teacher=dict(config=teacher['config'], checkpoint=teacher['checkpoint']),
+        progress=False,
+        **spec)
+    real = Config.fromfile(teacher['config']).train_dataloader.dataset.to_dict()
+    quality = to_jsonable(
+        evaluate_bank_quality(teacher['config'], teacher['checkpoint'], real, bank_dir))
+    dump_json(quality, plan.layout.quality_file(CURATED_BANK))
+    return dict(bank=bank_dir, curation=manifest.get('curation'), quality=quality)
+
+
 __all__ = [
     'MARKER', 'STARTED', 'METRICS', 'PROTOCOLS', 'PROTOCOL_TITLES', 'BANK_KEY', 'TOP1', 'TOP5',
-    'CLASSWISE_KEYS', 'EVALUATOR', 'StageLayout', 'StageCheckpoint', 'StageStatus',
-    'ExperimentPlan', 'read_marker', 'read_started', 'find_checkpoints', 'checkpoint_error',
-    'stage_status', 'run_stage', 'run_step', 'train_stage', 'run_experiment', 'last_checkpoint'
+    'CLASSWISE_KEYS', 'EVALUATOR', 'TEACHER', 'CURATED_BANK', 'StageLayout', 'StageCheckpoint',
+    'StageStatus', 'bank_stage', 'run_teacher_stage', 'run_curated_bank_stage', 'ExperimentPlan',
+    'read_marker', 'read_started', 'find_checkpoints', 'checkpoint_error', 'stage_status',
+    'run_stage', 'run_step', 'train_stage', 'run_experiment', 'last_checkpoint'
 ]

@@ -23,12 +23,38 @@ The bank format (manifest, checksums, sample grid, atomic folder) is owned by
   rank 0 writes the sample grid and, last, the manifest (with every file's size and
   sha256), and renames the folder into place. A failure on any rank removes the
   temporary folder on rank 0.
+* **Teacher curation.** With ``teacher=`` (a classifier trained on the real images,
+  :class:`~mmtlgan.apis.teacher.Teacher`) and a ``filter``, each class is sampled as a
+  stream of *candidates*: candidate ``j`` of class ``label`` has the latent
+  :func:`~mmtlgan.datasets.sources.generator_io.keyed_noise` of ``(seed, label, j)``, so the
+  bank depends only on the request, not on the batch size (up to the float rounding of a
+  batched forward pass, at most one grey level). The teacher scores every candidate as it
+  would score the written file (BGR ``uint8``, its own data preprocessor):
+
+  - ``'agree'``: keep candidates whose teacher argmax is the conditioning class (and whose
+    probability of that class is >= ``min_confidence``, if given);
+  - ``'confidence'``: keep candidates whose probability of the conditioning class is
+    >= ``min_confidence``;
+  - ``'top'``: draw ``ceil(count / top_fraction)`` candidates and keep the ``count`` with
+    the highest probability of the conditioning class (ties: earlier candidate first).
+
+  For ``'agree'`` / ``'confidence'`` candidates are drawn in rounds and the passing ones
+  kept in candidate order until the class has its count; a class that has not got it after
+  ``max_candidates * count`` candidates fails the whole bank (:class:`BankError` with the
+  acceptance rate measured; nothing is written). Kept images are numbered ``000000, ...`` in
+  candidate order. The manifest records the teacher and the rule (``teacher``), and per
+  class the candidates needed (up to the last one kept), the images accepted and their
+  ratio (``curation``). With ``soft_labels=True`` it also stores the teacher's class
+  probabilities of every written image (``soft_labels``, read with
+  :func:`~mmtlgan.datasets.bank.load_soft_labels`); without a filter that labels the images
+  of the plain (uncurated) bank of the same seed. Curation runs in one process.
 """
+import math
 import os
 import os.path as osp
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
@@ -40,14 +66,19 @@ from mmengine.dist import all_gather_object, broadcast_object_list, get_dist_inf
 from mmengine.logging import print_log
 from mmengine.utils import ProgressBar
 
-from ..datasets.bank import (MANIFEST_NAME, BankError, atomic_bank_dir, describe_bank_difference,
-                             load_manifest, make_manifest, same_bank, sample_filename,
-                             write_manifest, write_sample_grid)
+from ..datasets.bank import (FILTERS, MANIFEST_NAME, BankError, atomic_bank_dir,
+                             describe_bank_difference, load_manifest, make_manifest, same_bank,
+                             sample_filename, write_manifest, write_sample_grid)
 from ..datasets.sources.generator_io import (LoadedGenerator, check_channel_order, check_truncation,
-                                             load_generator, sample_noise)
+                                             keyed_noise, load_generator, sample_noise)
 from ..utils.fileio import sha256sum
+from .teacher import Teacher, check_temperature
 
 Counts = Union[int, Sequence[int], Dict[str, int]]
+#: Default of ``max_candidates``: candidates drawn per requested image, at most.
+DEFAULT_MAX_CANDIDATES = 10.0
+#: Keys of a ``teacher`` dict argument.
+TEACHER_ARG_KEYS = ('config', 'checkpoint', 'cfg_options')
 
 
 def rank_slice(total: int, rank: int, world_size: int) -> range:
@@ -202,13 +233,21 @@ def _write_images(paths: List[str], imgs: np.ndarray) -> None:
             raise OSError(f'could not write {path!r}')
 
 
-def _sample_slice(tmp_dir: str, gen: LoadedGenerator, items: List[Tuple[str, int, int]],
-                  indices: range, seed: int, truncation: Optional[float], batch_size: int,
-                  file_ext: str, progress: bool) -> int:
+def _sample_slice(tmp_dir: str,
+                  gen: LoadedGenerator,
+                  items: List[Tuple[str, int, int]],
+                  indices: range,
+                  seed: int,
+                  truncation: Optional[float],
+                  batch_size: int,
+                  file_ext: str,
+                  progress: bool,
+                  on_batch: Optional[Callable[[range, np.ndarray], None]] = None) -> int:
     """Sample and write the bank images ``indices`` (items are (class, label, i)).
 
     PNG encoding of batch ``b`` runs in a writer thread (OpenCV releases the GIL) while
-    the generator computes batch ``b + 1``.
+    the generator computes batch ``b + 1``. ``on_batch(batch, imgs)`` (optional) sees each
+    batch of images (BGR, as written) before it is written.
     """
     bar = ProgressBar(len(indices)) if progress and len(indices) else None
     written = 0
@@ -219,6 +258,8 @@ def _sample_slice(tmp_dir: str, gen: LoadedGenerator, items: List[Tuple[str, int
             noise = sample_noise(batch, gen.noise_size, seed, truncation)
             labels = torch.tensor([items[k][1] for k in batch], dtype=torch.long)
             imgs = gen.images(labels, noise, channel_order='bgr')  # what cv2 writes
+            if on_batch is not None:
+                on_batch(batch, imgs)
             paths = [
                 osp.join(tmp_dir, items[k][0], sample_filename(items[k][2], file_ext))
                 for k in batch
@@ -236,6 +277,224 @@ def _sample_slice(tmp_dir: str, gen: LoadedGenerator, items: List[Tuple[str, int
     return written
 
 
+def _is_number(value) -> bool:
+    return (not isinstance(value, bool) and isinstance(value, (int, float, np.number))
+            and bool(np.isfinite(value)))
+
+
+def check_curation_args(teacher: Optional[Union[dict, Teacher]] = None,
+                        filter: Optional[str] = None,
+                        min_confidence: Optional[float] = None,
+                        top_fraction: Optional[float] = None,
+                        max_candidates: float = DEFAULT_MAX_CANDIDATES,
+                        soft_labels: bool = False,
+                        temperature: float = 1.0) -> dict:
+    """Check the curation arguments of :func:`generate_bank` together.
+
+    Each bad value raises ValueError naming the argument and the value: an unknown
+    ``filter``; ``min_confidence`` / ``top_fraction`` outside ``(0, 1]``; ``max_candidates``
+    below 1; ``temperature`` not > 0; any of them (or ``soft_labels``) without a teacher; a
+    teacher that neither filters nor labels; ``filter='confidence'`` without
+    ``min_confidence``, ``'top'`` without ``top_fraction``; ``top_fraction`` with another
+    filter; ``min_confidence`` or a non-default ``max_candidates`` with ``'top'`` or no
+    filter.
+
+    Args:
+        teacher (dict | Teacher, optional): ``dict(config=..., checkpoint=...)`` (and
+            optionally ``cfg_options``) or a loaded :class:`Teacher`.
+        filter (str, optional): ``'agree'``, ``'confidence'`` or ``'top'``.
+        min_confidence (float, optional): In ``(0, 1]``.
+        top_fraction (float, optional): In ``(0, 1]``.
+        max_candidates (float): >= 1.
+        soft_labels (bool): Store the teacher's probabilities.
+        temperature (float): > 0.
+
+    Returns:
+        dict: The checked settings (``filter``, ``min_confidence``, ``top_fraction``,
+        ``max_candidates`` (None unless it applies), ``temperature``, ``soft_labels``) as
+        the manifest's ``teacher`` entry records them.
+    """
+    if filter is not None and filter not in FILTERS:
+        raise ValueError(f'filter must be None or one of {FILTERS}, got {filter!r}')
+    if not isinstance(soft_labels, bool):
+        raise ValueError(f'soft_labels must be True or False, got {soft_labels!r}')
+    for name, value in (('min_confidence', min_confidence), ('top_fraction', top_fraction)):
+        if value is not None and not (_is_number(value) and 0 < value <= 1):
+            raise ValueError(f'{name} must be None or a number in (0, 1], got {value!r}')
+    if not (_is_number(max_candidates) and max_candidates >= 1):
+        raise ValueError(f'max_candidates must be a finite number >= 1 (candidates drawn per '
+                         f'requested image, at most), got {max_candidates!r}')
+    temperature = check_temperature(temperature)
+    if teacher is None:
+        given = [
+            f'{name}={value!r}'
+            for name, value, default in (('filter', filter, None), ('soft_labels', soft_labels,
+                                                                    False), ('min_confidence',
+                                                                             min_confidence, None),
+                                         ('top_fraction', top_fraction, None),
+                                         ('max_candidates', max_candidates, DEFAULT_MAX_CANDIDATES),
+                                         ('temperature', temperature, 1.0)) if value != default
+        ]
+        if given:
+            raise ValueError(f'{", ".join(given)} need a teacher: pass teacher=dict(config=..., '
+                             'checkpoint=...) (tools/generate.py: --teacher-config and '
+                             '--teacher-checkpoint)')
+        return {}
+    if isinstance(teacher, dict):
+        unknown = sorted(set(teacher) - set(TEACHER_ARG_KEYS))
+        if unknown:
+            raise ValueError(f'teacher has the unknown keys {unknown}; expected '
+                             f'{list(TEACHER_ARG_KEYS)}')
+        if not isinstance(teacher.get('config'), (str, Config)) or not teacher['config']:
+            raise ValueError(f"teacher['config'] must be the teacher's classifier config "
+                             f"(--teacher-config), got {teacher.get('config')!r}")
+        if not isinstance(teacher.get('checkpoint'), str) or not teacher['checkpoint']:
+            raise ValueError(f"teacher['checkpoint'] must be the path of the teacher's "
+                             f"checkpoint (--teacher-checkpoint), got "
+                             f"{teacher.get('checkpoint')!r}")
+    elif not isinstance(teacher, Teacher):
+        raise ValueError(f'teacher must be None, dict(config=..., checkpoint=...) or a '
+                         f'Teacher, got {type(teacher).__name__}')
+    if filter is None and not soft_labels:
+        raise ValueError('a teacher is given with filter=None and soft_labels=False, so it '
+                         "would do nothing; pass filter='agree' / 'confidence' / 'top' "
+                         '(--filter) and/or soft_labels=True (--soft-labels)')
+    if filter == 'confidence' and min_confidence is None:
+        raise ValueError("filter='confidence' needs min_confidence (the lowest teacher "
+                         'probability of the conditioning class to keep), got None')
+    if filter == 'top' and top_fraction is None:
+        raise ValueError("filter='top' needs top_fraction (the fraction of each class's "
+                         'candidates to keep), got None')
+    if top_fraction is not None and filter != 'top':
+        raise ValueError(f"top_fraction={top_fraction!r} applies only to filter='top', got "
+                         f'filter={filter!r}')
+    if min_confidence is not None and filter not in ('agree', 'confidence'):
+        raise ValueError(f"min_confidence={min_confidence!r} applies only to filter='agree' "
+                         f"or 'confidence', got filter={filter!r}")
+    oversampled = filter in ('agree', 'confidence')
+    if not oversampled and max_candidates != DEFAULT_MAX_CANDIDATES:
+        raise ValueError(f"max_candidates={max_candidates!r} applies only to filter='agree' "
+                         f"or 'confidence' ('top' draws ceil(count / top_fraction) "
+                         f'candidates), got filter={filter!r}')
+    return dict(
+        filter=filter,
+        min_confidence=None if min_confidence is None else float(min_confidence),
+        top_fraction=None if top_fraction is None else float(top_fraction),
+        max_candidates=float(max_candidates) if oversampled else None,
+        temperature=temperature,
+        soft_labels=soft_labels)
+
+
+def _rule_text(rule: dict) -> str:
+    text = f"filter={rule['filter']!r}"
+    if rule['min_confidence'] is not None:
+        text += f" with min_confidence={rule['min_confidence']}"
+    if rule['top_fraction'] is not None:
+        text += f" with top_fraction={rule['top_fraction']}"
+    return text
+
+
+def _passes(probs: np.ndarray, label: int, rule: dict) -> np.ndarray:
+    """Which candidates (rows of teacher probabilities) pass an 'agree'/'confidence' rule."""
+    ok = np.ones(len(probs), dtype=bool)
+    if rule['filter'] == 'agree':
+        ok &= probs.argmax(1) == label
+    if rule['min_confidence'] is not None:
+        ok &= probs[:, label] >= rule['min_confidence']
+    return ok
+
+
+def _candidates(gen: LoadedGenerator, teacher: Teacher, label: int, seed: int,
+                truncation: Optional[float], indices: range, batch_size: int,
+                temperature: float) -> Iterator[Tuple[range, np.ndarray, np.ndarray]]:
+    """Candidates ``indices`` of class ``label`` in batches: ``(batch, BGR images, teacher
+    probabilities)``; candidate ``j`` has the latent keyed by ``(seed, label, j)``."""
+    for start in range(indices.start, indices.stop, batch_size):
+        batch = range(start, min(start + batch_size, indices.stop))
+        noise = keyed_noise([(seed, label, j) for j in batch], gen.noise_size, truncation)
+        labels = torch.full((len(batch), ), label, dtype=torch.long)
+        imgs = gen.images(labels, noise, channel_order='bgr')
+        yield batch, imgs, teacher.predict_proba(imgs, temperature, batch_size)
+
+
+def _curate_class(gen: LoadedGenerator, teacher: Teacher, cls: str, label: int, need: int,
+                  seed: int, truncation: Optional[float], batch_size: int,
+                  rule: dict) -> Tuple[List[Tuple[np.ndarray, np.ndarray]], dict]:
+    """The ``need`` kept images of one class, in candidate order, with their teacher
+    probabilities; and the class's curation entry."""
+    temperature = rule['temperature']
+    if rule['filter'] == 'top':
+        drawn = int(math.ceil(round(need / rule['top_fraction'], 9)))
+        best: List[Tuple[int, np.ndarray, np.ndarray]] = []
+        for batch, imgs, probs in _candidates(gen, teacher, label, seed, truncation, range(drawn),
+                                              batch_size, temperature):
+            best.extend((j, img.copy(), p) for j, img, p in zip(batch, imgs, probs))
+            best.sort(key=lambda c: (-c[2][label], c[0]))
+            del best[need:]
+        best.sort(key=lambda c: c[0])
+        return [(img, p) for _, img, p in best], dict(
+            candidates=drawn, accepted=need, acceptance_rate=need / drawn)
+
+    limit = int(math.floor(rule['max_candidates'] * need + 1e-9))
+    kept: List[Tuple[np.ndarray, np.ndarray]] = []
+    drawn, passed, last = 0, 0, -1
+    while len(kept) < need and drawn < limit:
+        # a round: as many candidates as the rate so far says the class still needs
+        rate = passed / drawn if passed else 1.0 / (drawn + 1)
+        size = min(limit - drawn, batch_size, max(1, math.ceil(1.1 * (need - len(kept)) / rate)))
+        for batch, imgs, probs in _candidates(gen, teacher, label, seed, truncation,
+                                              range(drawn, drawn + size), batch_size, temperature):
+            for j, img, p, ok in zip(batch, imgs, probs, _passes(probs, label, rule)):
+                if ok:
+                    passed += 1
+                    if len(kept) < need:
+                        kept.append((img.copy(), p))  # not a view: frees the batch
+                        last = j
+        drawn += size
+    if len(kept) < need:
+        rate = passed / drawn
+        hint = (f'raise max_candidates to about {math.ceil(1.2 / rate)}'
+                if passed else 'raise max_candidates')
+        raise BankError(
+            f'curation failed for class {cls!r}: {passed} of {drawn} candidates passed '
+            f'{_rule_text(rule)} (acceptance rate {rate:.2%}), but {need} images of the class '
+            f"were requested and max_candidates={rule['max_candidates']} allows at most "
+            f'{limit} candidates for them. Lower the threshold (min_confidence, or use '
+            f"filter='top'), {hint}, or request fewer images of the class; no bank was "
+            'written')
+    return kept, dict(candidates=last + 1, accepted=need, acceptance_rate=need / (last + 1))
+
+
+def _sample_curated(tmp_dir: str, gen: LoadedGenerator, teacher: Teacher, classes: List[str],
+                    per_class: Dict[str, int], seed: int, truncation: Optional[float],
+                    batch_size: int, file_ext: str, rule: dict, progress: bool) -> dict:
+    """Write the teacher-curated images of every class; return the manifest's content keys
+    (``curation`` and, with ``soft_labels``, ``soft_labels``)."""
+    curation: Dict[str, dict] = {}
+    soft: Dict[str, List[float]] = {}
+    total = sum(per_class.values())
+    bar = ProgressBar(total) if progress and total else None
+    for label, cls in enumerate(classes):
+        need = per_class[cls]
+        if need == 0:
+            curation[cls] = dict(candidates=0, accepted=0, acceptance_rate=None)
+            continue
+        kept, curation[cls] = _curate_class(gen, teacher, cls, label, need, seed, truncation,
+                                            batch_size, rule)
+        names = [sample_filename(k, file_ext) for k in range(len(kept))]
+        _write_images([osp.join(tmp_dir, cls, n) for n in names], [img for img, _ in kept])
+        for name, (_, p) in zip(names, kept):
+            soft[f'{cls}/{name}'] = [float(x) for x in p]
+        if bar is not None:
+            bar.update(need)
+        print_log(
+            f"class {cls!r}: kept {need} of {curation[cls]['candidates']} candidates "
+            f"({curation[cls]['acceptance_rate']:.1%}, {_rule_text(rule)})", 'current')
+    if bar is not None:
+        print()
+    return dict(curation=curation, **(dict(soft_labels=soft) if rule['soft_labels'] else {}))
+
+
 def generate_bank(config: Union[str, Config],
                   checkpoint: str,
                   out_dir: str,
@@ -249,14 +508,26 @@ def generate_bank(config: Union[str, Config],
                   cfg_options: Optional[dict] = None,
                   device: Optional[str] = None,
                   progress: bool = True,
-                  sample_grid: bool = True) -> dict:
+                  sample_grid: bool = True,
+                  teacher: Optional[Union[dict, Teacher]] = None,
+                  filter: Optional[str] = None,
+                  min_confidence: Optional[float] = None,
+                  top_fraction: Optional[float] = None,
+                  max_candidates: float = DEFAULT_MAX_CANDIDATES,
+                  soft_labels: bool = False,
+                  temperature: float = 1.0) -> dict:
     """Sample a class-conditional generator into a synthetic bank.
 
     The bank (``<out_dir>/<class>/NNNNNN.png`` + ``manifest.json`` + optional
     ``sample_grid.png``) is written atomically. If ``out_dir`` already holds a finished
-    bank with the same request (manifest without its file table) it is kept as it is; a
+    bank with the same request (manifest without its content keys) it is kept as it is; a
     different bank, or any other non-empty folder, is an error. Works in one process or,
-    when ``torch.distributed`` is initialised, split across all ranks.
+    when ``torch.distributed`` is initialised, split across all ranks (not with a teacher).
+
+    With a ``teacher`` the bank is curated (``filter``) and/or labelled (``soft_labels``)
+    by it, see the module docstring. The arguments are checked by
+    :func:`check_curation_args`, and the teacher's classes against the bank's, before
+    anything is sampled.
 
     Args:
         config (str | Config): The GAN config the checkpoint was trained with.
@@ -282,9 +553,33 @@ def generate_bank(config: Union[str, Config],
             the CPU).
         progress (bool): Show a progress bar (rank 0). Defaults to True.
         sample_grid (bool): Write ``sample_grid.png``. Defaults to True.
+        teacher (dict | Teacher, optional): The teacher: ``dict(config=..., checkpoint=...)``
+            (optionally ``cfg_options``) of an MMPretrain classifier trained on the real
+            images, or a loaded :class:`~mmtlgan.apis.teacher.Teacher`. Its classes must
+            be the bank's (names and order). Defaults to None (no teacher).
+        filter (str, optional): ``'agree'``, ``'confidence'`` or ``'top'`` (see the module
+            docstring). Defaults to None (keep every image).
+        min_confidence (float, optional): In ``(0, 1]``: the lowest teacher probability of
+            the conditioning class kept; required by ``'confidence'``, optional with
+            ``'agree'``. Defaults to None.
+        top_fraction (float, optional): In ``(0, 1]``: with ``'top'``, the fraction of the
+            ``ceil(count / top_fraction)`` candidates kept per class. Defaults to None.
+        max_candidates (float): With ``'agree'`` / ``'confidence'``, at most this many
+            candidates per requested image of a class (>= 1). Defaults to 10.
+        soft_labels (bool): Store the teacher's class probabilities of every image in the
+            manifest (``soft_labels``). Defaults to False.
+        temperature (float): Softmax temperature of the teacher's probabilities (> 0; the
+            filters and the soft labels use it). Defaults to 1.
 
     Returns:
-        dict: The bank's manifest (with its file table).
+        dict: The bank's manifest (with its file table, and ``curation`` /
+        ``soft_labels`` for a curated / labelled bank).
+
+    Raises:
+        ValueError: For a bad argument (named with its value), a teacher with other
+            classes than the bank, or a teacher in a distributed run.
+        BankError: If a class cannot be filled within ``max_candidates`` (no bank is
+            written), or ``out_dir`` holds something else.
     """
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f'seed must be an integer >= 0, got {seed!r}')
@@ -294,7 +589,13 @@ def generate_bank(config: Union[str, Config],
     if model_channel_order is not None:
         model_channel_order = check_channel_order(model_channel_order, 'model_channel_order')
     truncation = check_truncation(truncation)
+    rule = check_curation_args(teacher, filter, min_confidence, top_fraction, max_candidates,
+                               soft_labels, temperature)
     rank, world_size = get_dist_info()
+    if teacher is not None and world_size > 1:
+        raise ValueError(f'a teacher-curated or -labelled bank is written by one process, but '
+                         f'this run has world_size={world_size}; run tools/generate.py without '
+                         'torchrun / --launcher for it')
     if device is None:
         device = (f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}"
                   if torch.cuda.is_available() else 'cpu')
@@ -312,6 +613,14 @@ def generate_bank(config: Union[str, Config],
                          '(num_classes=0): a bank needs a class-conditional generator')
     classes = resolve_classes(gen.cfg, gen.num_classes, classes)
     per_class = resolve_counts(classes, counts)
+    if teacher is not None:
+        if not isinstance(teacher, Teacher):
+            teacher = Teacher(
+                teacher['config'],
+                teacher['checkpoint'],
+                device=device,
+                cfg_options=teacher.get('cfg_options'))
+        teacher.check_classes(classes, f'the bank (classes {classes})')  # before sampling
 
     channels, height, width = gen.image_shape
     gen_cfg = gen.cfg.model.generator
@@ -331,7 +640,8 @@ def generate_bank(config: Union[str, Config],
             truncation=truncation,
             noise_size=gen.noise_size,
             model_channel_order=(gen.model_channel_order or 'L').upper(),
-            cfg_options=dict(cfg_options) if cfg_options else None))
+            cfg_options=dict(cfg_options) if cfg_options else None),
+        teacher=dict(teacher.describe(), **rule) if teacher is not None else None)
 
     out_dir = osp.abspath(out_dir)
     if osp.isfile(osp.join(out_dir, MANIFEST_NAME)):
@@ -345,20 +655,40 @@ def generate_bank(config: Union[str, Config],
 
     items = [(c, label, i) for label, c in enumerate(classes) for i in range(per_class[c])]
     mine = rank_slice(len(items), rank, world_size)
+    curated = bool(rule) and rule['filter'] is not None
     if batch_size is None:
-        batch_size = auto_batch_size(gen.generator, device, max(len(mine), 1))
+        most = max(len(mine), 1)
+        if curated:  # the most candidates one class may draw
+            most = max(
+                math.ceil(n / rule['top_fraction']) if rule['filter'] ==
+                'top' else int(rule['max_candidates'] * n) for n in per_class.values())
+        batch_size = auto_batch_size(gen.generator, device, max(most, 1))
     file_ext = manifest['file_ext']
+    content: dict = {}  # the manifest's content keys a teacher adds
+
+    def label_batch(batch: range, imgs: np.ndarray) -> None:
+        """Store the teacher's probabilities of a batch of plain (uncurated) images."""
+        probs = teacher.predict_proba(imgs, rule['temperature'], batch_size)
+        table = content.setdefault('soft_labels', {})
+        for k, p in zip(batch, probs):
+            table[f'{items[k][0]}/{sample_filename(items[k][2], file_ext)}'] = [float(x) for x in p]
 
     def sample_into(tmp_dir: str) -> int:
         for c in classes:
             os.makedirs(osp.join(tmp_dir, c), exist_ok=True)
+        if curated:
+            content.update(
+                _sample_curated(tmp_dir, gen, teacher, classes, per_class, seed, truncation,
+                                batch_size, file_ext, rule, progress))
+            return len(items)
         return _sample_slice(tmp_dir, gen, items, mine, seed, truncation, batch_size, file_ext,
-                             progress and rank == 0)
+                             progress and rank == 0,
+                             label_batch if rule and rule['soft_labels'] else None)
 
     def finish(tmp_dir: str) -> None:
         if sample_grid:
             write_sample_grid(tmp_dir, classes, per_class, file_ext)
-        write_manifest(tmp_dir, manifest)  # last: marks the bank complete
+        write_manifest(tmp_dir, dict(manifest, **content))  # last: marks the bank complete
 
     if world_size == 1:
         with atomic_bank_dir(out_dir) as tmp_dir:
@@ -434,5 +764,6 @@ def init_generate_dist(launcher: str) -> None:
 
 __all__ = [
     'generate_bank', 'load_generator', 'rank_slice', 'sample_noise', 'resolve_counts',
-    'resolve_classes', 'auto_batch_size', 'write_sample_grid', 'init_generate_dist'
+    'resolve_classes', 'auto_batch_size', 'write_sample_grid', 'init_generate_dist',
+    'check_curation_args', 'DEFAULT_MAX_CANDIDATES'
 ]

@@ -1,6 +1,6 @@
 """The experiment report: ``results.md`` with the sources' table layout, and plots.
 
-Everything is read from the stage folders named by :class:`~.experiment.StageLayout`: each
+Everything is read from the stage folders named by :class:`~.stage_layout.StageLayout`: each
 classifier stage's ``DONE.json`` (its test metrics) and training log, the bank's preview.
 """
 import glob
@@ -10,10 +10,10 @@ import platform
 import statistics
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from ..evaluation.metric_keys import CONFUSION_MATRIX
+from ..evaluation.metric_keys import CLASSWISE_KEYS, CONFUSION_MATRIX, TOP1, TOP5
 from ..utils.fileio import atomic_write
-from .experiment import (CLASSIFIER_DIR, CLASSWISE_KEYS, MARKER, PROTOCOL_TITLES, STAGE_ORDER, TOP1,
-                         TOP5, StageLayout, read_marker)
+from .stage_layout import (BANK_STAGES, CLASSIFIER_DIR, MARKER, PROTOCOL_TITLES, STAGE_ORDER,
+                           StageLayout, read_marker)
 
 
 def _classwise(metrics: dict, item: str) -> Optional[List[float]]:
@@ -287,6 +287,28 @@ def real_image_grid(images_by_class: Sequence[Sequence], pad: int = 2):
     return np.concatenate(rows, axis=0)
 
 
+def quality_lines(layout: StageLayout) -> List[str]:
+    """The GAN-quality table of the banks the teacher measured (none: no lines)."""
+    rows = []
+    for bank in BANK_STAGES:
+        path = layout.quality_file(bank)
+        if os.path.isfile(path):
+            with open(path, encoding='utf-8') as f:
+                q = json.load(f)
+            rows.append(f"| `{bank}` | {q['gan_test']:.2f} | {q['fd_local']:.2f} | "
+                        f"{q['precision_local']:.3f} | {q['recall_local']:.3f} | "
+                        f"{q['num_synthetic']} |")
+    if not rows:
+        return []
+    return [
+        'GAN quality of the banks in the teacher\'s feature space (GAN-test: the '
+        "teacher's top-1 % on the bank; FD-local: Fréchet distance to the real training "
+        'images, not Inception FID; k-NN precision / recall, k = 3):', '',
+        '| bank | GAN-test | FD-local | precision | recall | images |',
+        '| --- | --- | --- | --- | --- | --- |'
+    ] + rows + ['']
+
+
 def write_report(work_dir: str,
                  protocols: Sequence[str],
                  seeds: Sequence[int],
@@ -380,6 +402,7 @@ def write_report(work_dir: str,
                 lines += [f'![confusion matrix, {titles.get(p, p)}]({name})', '']
         if plot_curves(work_dir, present, seeds[0], layout.report_file('curves.png'), titles):
             lines += ['![training curves](curves.png)', '']
+    lines += quality_lines(layout)
     if plot_samples(real_images, layout.sample_grid, classes or [],
                     layout.report_file('samples.png')):
         lines += ['![real and synthetic samples (rows = classes)](samples.png)', '']

@@ -3,6 +3,7 @@ from .bank import (BankError, atomic_bank_dir, check_bank_matches, load_manifest
 from .digits import SklearnDigits
 from .gan_augmented import GANAugmentedDataset, water_fill
 from .multi_task_dataset import MultiTaskPairDataset, multi_task_collate
+from .soft_label_dataset import SoftLabelDataset
 from .sources import BankSource, BaseSyntheticSource, GeneratorSource
 from .transforms import RotationPretext
 
@@ -10,5 +11,5 @@ __all__ = [
     'SklearnDigits', 'BankError', 'atomic_bank_dir', 'check_bank_matches', 'load_manifest',
     'make_manifest', 'write_manifest', 'GANAugmentedDataset', 'water_fill', 'BankSource',
     'GeneratorSource', 'BaseSyntheticSource', 'RotationPretext', 'MultiTaskPairDataset',
-    'multi_task_collate'
+    'multi_task_collate', 'SoftLabelDataset'
 ]

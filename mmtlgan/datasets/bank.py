@@ -24,12 +24,26 @@ The manifest (``MANIFEST_FORMAT``, version ``MANIFEST_VERSION``) holds::
     ('RGB' or 'L'), file_ext, seed, generator (dict: config, checkpoint, checkpoint_sha256,
     sample_model, truncation, ...), files ('<class>/<name>' -> {size, sha256})
 
+A bank curated by a teacher (a classifier trained on the real images, see
+:mod:`mmtlgan.apis.teacher`) also holds::
+
+    teacher      (request) dict: config, checkpoint, checkpoint_sha256, classes of the
+                 teacher, and how it was used: filter (None, 'agree', 'confidence', 'top'),
+                 min_confidence, top_fraction, max_candidates, temperature, soft_labels
+    curation     (content, with a filter) class -> {candidates, accepted, acceptance_rate}:
+                 candidates drawn and accepted to fill the class
+    soft_labels  (content, with soft_labels) '<class>/<name>' -> the teacher's C class
+                 probabilities of that image, for exactly the files of ``files``;
+                 read them with :func:`load_soft_labels`
+
 ``files`` is filled in by :func:`write_manifest` from the images on disk, so that
 :func:`load_manifest` (and with it ``BankSource.full_init``) finds a missing, truncated or
-corrupt image when the bank is opened, not in the middle of an epoch. Everything else is the
-bank's *request* (what was asked for): two banks with the same request are the same bank
-(:func:`same_bank`). Version 1 manifests (no ``files``) are still read, with their images
-counted but not checksummed.
+corrupt image when the bank is opened, not in the middle of an epoch. ``files``,
+``curation`` and ``soft_labels`` (``CONTENT_KEYS``) describe the images written; everything
+else is the bank's *request* (what was asked for): two banks with the same request are the
+same bank (:func:`same_bank`). Version 1 manifests (no ``files``) are still read, with their
+images counted but not checksummed. The teacher keys are optional: version 2 manifests
+without them are plain (uncurated) banks.
 
 Writers go through :func:`atomic_bank_dir`, which writes into a temporary sibling folder and
 renames it into place only when the manifest is written, so an interrupted run never leaves
@@ -50,6 +64,7 @@ import numpy as np
 from mmengine.logging import print_log
 
 from ..utils.fileio import dump_json, sha256sum
+from .teacher_scores import validate_probabilities
 
 MANIFEST_NAME = 'manifest.json'
 MANIFEST_FORMAT = 'mmtlgan-synthetic-bank'
@@ -61,7 +76,15 @@ GRID_NAME = 'sample_grid.png'
 REQUIRED_KEYS = ('format', 'version', 'classes', 'counts', 'num_images', 'image_size', 'channels',
                  'channel_order', 'file_ext', 'seed', 'generator')
 #: Keys that describe the images written rather than the bank requested.
-CONTENT_KEYS = ('files', )
+CONTENT_KEYS = ('files', 'curation', 'soft_labels')
+#: Keys of the manifest's ``teacher`` entry: the teacher (``Teacher.describe()``) and how
+#: it curated / labelled the bank.
+TEACHER_KEYS = ('config', 'checkpoint', 'checkpoint_sha256', 'classes', 'filter', 'min_confidence',
+                'top_fraction', 'max_candidates', 'temperature', 'soft_labels')
+#: Curation rules of the ``teacher.filter`` entry (None: no filtering).
+FILTERS = ('agree', 'confidence', 'top')
+#: Keys of a class's ``curation`` entry.
+CURATION_KEYS = ('candidates', 'accepted', 'acceptance_rate')
 _SHA256 = re.compile(r'^[0-9a-f]{64}$')
 
 
@@ -80,10 +103,12 @@ def make_manifest(classes: Sequence[str],
                   channels: int,
                   seed: int,
                   generator: dict,
-                  file_ext: str = 'png') -> dict:
-    """Build and validate the request part of a manifest (everything but ``files``).
+                  file_ext: str = 'png',
+                  teacher: Optional[dict] = None) -> dict:
+    """Build and validate the request part of a manifest (everything but the content keys).
 
-    :func:`write_manifest` adds ``files`` from the images once they are written.
+    :func:`write_manifest` adds ``files`` from the images once they are written; a curating
+    writer adds ``curation`` and ``soft_labels`` before that.
 
     Args:
         classes (Sequence[str]): Class names in label order.
@@ -94,6 +119,8 @@ def make_manifest(classes: Sequence[str],
         generator (dict): Where and how the images came from (config, checkpoint, sha256,
             sample_model, truncation, ...).
         file_ext (str): Image file extension. Defaults to ``'png'``.
+        teacher (dict, optional): The teacher that curated or labelled the bank and how
+            (the keys ``TEACHER_KEYS``, see the module docstring). Defaults to None (none).
 
     Returns:
         dict: The manifest without ``files``.
@@ -112,6 +139,8 @@ def make_manifest(classes: Sequence[str],
         seed=int(seed),
         generator=dict(generator),
     )
+    if teacher is not None:
+        manifest['teacher'] = dict(teacher)
     validate_manifest(manifest, require_files=False)
     return manifest
 
@@ -173,6 +202,128 @@ def validate_manifest(manifest: dict, where: str = 'manifest', require_files: bo
         raise BankError(f"{where} generator={manifest['generator']!r}, expected a dict")
     if manifest['version'] >= 2 and (require_files or 'files' in manifest):
         _validate_files(manifest, where)
+    if 'teacher' in manifest:
+        _validate_teacher(manifest, where)
+    for key in ('curation', 'soft_labels'):
+        if key in manifest and not isinstance(manifest.get('teacher'), dict):
+            raise BankError(f'{where} has {key} but no teacher entry; expected both or '
+                            'neither')
+    teacher = manifest.get('teacher') or {}
+    if 'files' in manifest:  # a finished bank holds what its teacher request promises
+        if teacher.get('filter') is not None and 'curation' not in manifest:
+            raise BankError(f"{where} was curated (teacher.filter={teacher['filter']!r}) "
+                            'but has no curation entry')
+        if teacher.get('soft_labels') and 'soft_labels' not in manifest:
+            raise BankError(f'{where} was written with teacher.soft_labels=true but has no '
+                            'soft_labels table')
+    if 'curation' in manifest:
+        _validate_curation(manifest, where)
+    if 'soft_labels' in manifest:
+        _validate_soft_labels(manifest, where)
+
+
+def _is_number(value) -> bool:
+    return (not isinstance(value, bool) and isinstance(value, (int, float))
+            and bool(np.isfinite(value)))
+
+
+def _validate_teacher(manifest: dict, where: str) -> None:
+    teacher = manifest['teacher']
+    if not isinstance(teacher, dict):
+        raise BankError(f'{where} teacher={teacher!r}, expected a dict with the keys '
+                        f'{list(TEACHER_KEYS)}')
+    missing = [k for k in TEACHER_KEYS if k not in teacher]
+    if missing:
+        raise BankError(f'{where} teacher lacks the keys {missing}; expected all of '
+                        f'{list(TEACHER_KEYS)}')
+
+    def bad(key: str, expected: str) -> BankError:
+        return BankError(f'{where} teacher.{key}={teacher[key]!r}, expected {expected}')
+
+    if not isinstance(teacher['checkpoint'], str) or not teacher['checkpoint']:
+        raise bad('checkpoint', 'the path of the teacher checkpoint')
+    if not isinstance(teacher['checkpoint_sha256'], str) or not _SHA256.match(
+            teacher['checkpoint_sha256']):
+        raise bad('checkpoint_sha256', '64 hex digits')
+    if teacher['config'] is not None and not isinstance(teacher['config'], str):
+        raise bad('config', 'the path of the teacher config or null')
+    if teacher['classes'] is not None and teacher['classes'] != manifest['classes']:
+        raise bad('classes', f"null or the bank's classes {manifest['classes']}")
+    if teacher['filter'] is not None and teacher['filter'] not in FILTERS:
+        raise bad('filter', f'null or one of {list(FILTERS)}')
+    for key in ('min_confidence', 'top_fraction'):
+        value = teacher[key]
+        if value is not None and not (_is_number(value) and 0 < value <= 1):
+            raise bad(key, 'null or a number in (0, 1]')
+    if teacher['max_candidates'] is not None and not (_is_number(teacher['max_candidates'])
+                                                      and teacher['max_candidates'] >= 1):
+        raise bad('max_candidates', 'null or a number >= 1')
+    if not (_is_number(teacher['temperature']) and teacher['temperature'] > 0):
+        raise bad('temperature', 'a number > 0')
+    if not isinstance(teacher['soft_labels'], bool):
+        raise bad('soft_labels', 'true or false')
+    if teacher['filter'] is None and not teacher['soft_labels']:
+        raise BankError(f'{where} teacher neither filters (filter=null) nor labels '
+                        '(soft_labels=false) the bank; expected at least one')
+    needs = dict(confidence='min_confidence', top='top_fraction').get(teacher['filter'])
+    if needs is not None and teacher[needs] is None:
+        raise bad(needs, f"a value with filter={teacher['filter']!r}")
+
+
+def _validate_curation(manifest: dict, where: str) -> None:
+    curation, classes = manifest['curation'], manifest['classes']
+    if not isinstance(curation, dict) or set(curation) != set(classes):
+        got = sorted(curation) if isinstance(curation, dict) else curation
+        raise BankError(f'{where} curation is for {got!r}, expected an entry '
+                        f'{{{", ".join(CURATION_KEYS)}}} for each of the classes {classes}')
+    for cls in classes:
+        entry = curation[cls]
+        ok = isinstance(entry, dict) and set(entry) == set(CURATION_KEYS)
+        if ok:
+            drawn, accepted, rate = (entry[k] for k in CURATION_KEYS)
+            ok = (
+                all(not isinstance(n, bool) and isinstance(n, int) and n >= 0
+                    for n in (drawn, accepted)) and accepted <= drawn
+                and accepted == manifest['counts'][cls])
+            if ok and drawn == 0:
+                ok = rate is None
+            elif ok:
+                ok = _is_number(rate) and abs(rate - accepted / drawn) <= 1e-6
+        if not ok:
+            raise BankError(f'{where} curation of class {cls!r} is {entry!r}; expected '
+                            'candidates >= accepted, accepted = the count of the class '
+                            f"({manifest['counts'][cls]}) and acceptance_rate = accepted / "
+                            'candidates (null without candidates)')
+
+
+def _validate_soft_labels(manifest: dict, where: str) -> None:
+    table, classes = manifest['soft_labels'], manifest['classes']
+    if not manifest['teacher'].get('soft_labels'):
+        raise BankError(f'{where} has a soft_labels table but teacher.soft_labels is not true')
+    validate_probabilities(table, len(classes), f'{where} soft_labels', error=BankError)
+    files = manifest.get('files')
+    if isinstance(files, dict):
+        if set(table) != set(files):
+            extra, lacking = sorted(set(table) - set(files)), sorted(set(files) - set(table))
+            raise BankError(f'{where} soft_labels are not for the files of the files table: '
+                            f'{len(extra)} extra (e.g. {extra[:3]}), {len(lacking)} missing '
+                            f'(e.g. {lacking[:3]}); expected one row per listed file')
+        return
+    per_class = {c: 0 for c in classes}
+    suffix = '.' + manifest['file_ext']
+    for rel in table:
+        cls, _, name = rel.partition('/')
+        if cls not in per_class or not name or '/' in name or not name.endswith(suffix):
+            raise BankError(f'{where} soft_labels has the key {rel!r}; expected '
+                            f"'<class>/<name>{suffix}' with a class of the manifest")
+        per_class[cls] += 1
+    wrong = {
+        c: (n, manifest['counts'][c])
+        for c, n in per_class.items() if n != manifest['counts'][c]
+    }
+    if wrong:
+        raise BankError(f'{where} soft_labels has (rows, count) = {wrong} per class; '
+                        'expected one row per image')
 
 
 def _validate_files(manifest: dict, where: str) -> None:
@@ -353,6 +504,29 @@ def write_manifest(bank_dir: str, manifest: dict) -> dict:
     return manifest
 
 
+def load_soft_labels(manifest: dict, where: str = 'synthetic bank') -> Dict[str, np.ndarray]:
+    """The teacher's soft labels stored in a bank's manifest.
+
+    Args:
+        manifest (dict): A validated manifest (:func:`load_manifest`).
+        where (str): Names the bank in messages. Defaults to ``'synthetic bank'``.
+
+    Returns:
+        dict: ``'<class>/<name>'`` -> float32 array of the ``C`` class probabilities the
+        teacher gave that image (columns in the manifest's class order).
+
+    Raises:
+        BankError: If the bank has no soft labels or they are malformed.
+    """
+    if not isinstance(manifest, dict) or 'soft_labels' not in manifest:
+        raise BankError(f'{where} has no teacher soft labels: it was written without '
+                        'soft_labels=True / --soft-labels; write it again with a teacher '
+                        '(tools/generate.py ... --teacher-config CFG --teacher-checkpoint '
+                        'CKPT --soft-labels)')
+    _validate_soft_labels(manifest, where)
+    return {k: np.asarray(v, dtype=np.float32) for k, v in manifest['soft_labels'].items()}
+
+
 def _request(manifest: dict) -> dict:
     """The manifest without the keys that describe written files, as JSON would give it."""
     return json.loads(
@@ -365,8 +539,9 @@ def _request(manifest: dict) -> dict:
 def same_bank(bank_dir: str, manifest: dict) -> bool:
     """Whether ``bank_dir`` already holds a finished bank with this request.
 
-    Compares everything but ``files`` (which :func:`write_manifest` derives from the
-    images); an unreadable manifest is not the same bank.
+    Compares everything but the content keys ``CONTENT_KEYS`` (``files``, which
+    :func:`write_manifest` derives from the images, and a curated bank's ``curation`` and
+    ``soft_labels``); an unreadable manifest is not the same bank.
     """
     try:
         old = _read_manifest(bank_dir)
@@ -476,7 +651,8 @@ def atomic_bank_dir(out_dir: str) -> Iterator[str]:
 
 __all__ = [
     'BankError', 'MANIFEST_NAME', 'MANIFEST_FORMAT', 'MANIFEST_VERSION', 'GRID_NAME',
-    'sample_filename', 'make_manifest', 'validate_manifest', 'load_manifest', 'bank_files',
-    'check_bank_matches', 'write_manifest', 'same_bank', 'describe_bank_difference',
-    'write_sample_grid', 'atomic_bank_dir'
+    'CONTENT_KEYS', 'TEACHER_KEYS', 'FILTERS', 'CURATION_KEYS', 'sample_filename', 'make_manifest',
+    'validate_manifest', 'load_manifest', 'load_soft_labels', 'bank_files', 'check_bank_matches',
+    'write_manifest', 'same_bank', 'describe_bank_difference', 'write_sample_grid',
+    'atomic_bank_dir'
 ]

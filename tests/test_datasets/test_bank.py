@@ -10,8 +10,9 @@ import pytest
 from PIL import Image
 
 import mmtlgan  # noqa: F401
-from mmtlgan.datasets.bank import (GRID_NAME, MANIFEST_NAME, BankError, atomic_bank_dir, bank_files,
-                                   check_bank_matches, describe_bank_difference, load_manifest,
+from mmtlgan.datasets.bank import (CONTENT_KEYS, GRID_NAME, MANIFEST_NAME, MANIFEST_VERSION,
+                                   BankError, atomic_bank_dir, bank_files, check_bank_matches,
+                                   describe_bank_difference, load_manifest, load_soft_labels,
                                    make_manifest, same_bank, sample_filename, validate_manifest,
                                    write_manifest, write_sample_grid)
 from mmtlgan.registry import SYNTHETIC_SOURCES
@@ -245,3 +246,185 @@ def test_describe_difference_and_grid(bank):
     img = np.asarray(Image.open(grid))
     assert img.shape == (2 + 2 * 10, 2 + 3 * 10, 3)  # rows = classes, up to 3 columns
     assert tuple(img[12, 22]) == (1, 2, 9)  # class 1 (dog), image 2, its pixel (0, 0)
+
+
+# --- the teacher keys: teacher (request), curation and soft_labels (content) ---
+
+TEACHER = dict(
+    config='/t/teacher.py',
+    checkpoint='/t/teacher.pth',
+    checkpoint_sha256='a' * 64,
+    classes=CLASSES,
+    filter='agree',
+    min_confidence=0.5,
+    top_fraction=None,
+    max_candidates=10.0,
+    temperature=1.0,
+    soft_labels=True)
+CURATION = dict(
+    cat=dict(candidates=4, accepted=2, acceptance_rate=0.5),
+    dog=dict(candidates=3, accepted=3, acceptance_rate=1.0),
+    eel=dict(candidates=0, accepted=0, acceptance_rate=None))
+
+
+def soft_rows(counts=None):
+    """One probability row per image of ``request()``: class k, image i -> peaked at k."""
+    rows = {}
+    for k, (cls, n) in enumerate((counts or {'cat': 2, 'dog': 3}).items()):
+        for i in range(n):
+            row = [0.1 + 0.01 * i] * 3
+            row[k] = 1 - sum(row) + row[k]
+            rows[f'{cls}/{sample_filename(i)}'] = row
+    return rows
+
+
+def curated(**overrides):
+    manifest = make_manifest(
+        CLASSES, {
+            'cat': 2,
+            'dog': 3,
+            'eel': 0
+        }, (8, 8),
+        3,
+        5,
+        dict(config='c.py', checkpoint='g.pth'),
+        teacher=TEACHER)
+    manifest.update(curation=copy.deepcopy(CURATION), soft_labels=soft_rows())
+    manifest.update(overrides)
+    return manifest
+
+
+@pytest.fixture
+def curated_bank(tmp_path):
+    return write_bank(str(tmp_path / 'curated'), curated())
+
+
+def test_curated_bank_round_trip_and_soft_labels(curated_bank, bank):
+    manifest = load_manifest(curated_bank)
+    assert manifest['version'] == MANIFEST_VERSION == 2
+    assert manifest['teacher'] == TEACHER and manifest['curation'] == CURATION
+    table = load_soft_labels(manifest, where='the bank')
+    assert sorted(table) == sorted(manifest['files'])
+    assert all(v.dtype == np.float32 and v.shape == (3, ) for v in table.values())
+    np.testing.assert_allclose(table['dog/000002.png'], soft_rows()['dog/000002.png'])
+    # the content keys do not make another bank; the teacher (a request key) does
+    assert set(CONTENT_KEYS) == {'files', 'curation', 'soft_labels'}
+    assert same_bank(curated_bank, curated(curation=None, soft_labels=None))
+    assert not same_bank(curated_bank, curated(teacher=dict(TEACHER, temperature=2.0)))
+    assert not same_bank(curated_bank, request())
+    assert 'teacher (temperature)' in describe_bank_difference(
+        curated_bank, curated(teacher=dict(TEACHER, temperature=2.0)))
+    # a bank written without soft labels says how to get them
+    with pytest.raises(
+            BankError,
+            match=r"the plain bank has no teacher soft labels: it was "
+            r'written without soft_labels=True / --soft-labels; write it again with '
+            'a teacher'):
+        load_soft_labels(load_manifest(bank), where='the plain bank')
+
+
+def test_teacher_keys_are_optional_and_a_plain_teacher_entry_needs_no_curation(tmp_path):
+    labelled = dict(TEACHER, filter=None, min_confidence=None, max_candidates=None)
+    manifest = make_manifest(
+        CLASSES, {
+            'cat': 2,
+            'dog': 3,
+            'eel': 0
+        }, (8, 8),
+        3,
+        5,
+        dict(config='c.py'),
+        teacher=labelled)
+    manifest['soft_labels'] = soft_rows()
+    bank = write_bank(str(tmp_path / 'labelled'), manifest)
+    assert 'curation' not in load_manifest(bank)
+    assert len(load_soft_labels(load_manifest(bank))) == 5
+
+
+def with_files(manifest):
+    """``manifest`` with a well-formed files table for the request's images."""
+    entry = dict(size=10, sha256='b' * 64)
+    return dict(manifest, files={k: dict(entry) for k in soft_rows()})
+
+
+@pytest.mark.parametrize('change, match', [
+    (dict(teacher='t.pth'), "teacher='t.pth', expected a dict"),
+    (dict(teacher={
+        k: v
+        for k, v in TEACHER.items() if k != 'temperature'
+    }), r"teacher lacks the keys \['temperature'\]"),
+    (dict(teacher=dict(TEACHER, checkpoint_sha256='xyz')), "checkpoint_sha256='xyz'"),
+    (dict(teacher=dict(TEACHER, classes=['dog', 'cat', 'eel'])),
+     r"teacher.classes=\['dog', 'cat', 'eel'\], expected null or the bank's classes"),
+    (dict(teacher=dict(TEACHER, filter='best')), "teacher.filter='best'"),
+    (dict(teacher=dict(TEACHER, min_confidence=1.5)), r'min_confidence=1.5.*\(0, 1\]'),
+    (dict(teacher=dict(TEACHER, top_fraction=0)), r'top_fraction=0.*\(0, 1\]'),
+    (dict(teacher=dict(TEACHER, max_candidates=0.5)), 'max_candidates=0.5'),
+    (dict(teacher=dict(TEACHER, temperature=0)), 'temperature=0, expected a number > 0'),
+    (dict(teacher=dict(TEACHER, soft_labels='yes')), "soft_labels='yes'"),
+    (dict(teacher=dict(TEACHER, filter=None, soft_labels=False),
+          curation=None), 'neither filters.*nor labels'),
+    (dict(teacher=dict(TEACHER, filter='top', top_fraction=None)),
+     "top_fraction=None, expected a value with filter='top'"),
+    (dict(curation={
+        k: v
+        for k, v in CURATION.items() if k != 'eel'
+    }), r"curation is for \['cat', 'dog'\]"),
+    (dict(curation=dict(CURATION, cat=dict(candidates=4, accepted=2, acceptance_rate=0.4))),
+     "curation of class 'cat'.*acceptance_rate = accepted / candidates"),
+    (dict(curation=dict(CURATION, cat=dict(candidates=1, accepted=2, acceptance_rate=2.0))),
+     "curation of class 'cat'"),
+    (dict(curation=dict(CURATION, dog=dict(candidates=9, accepted=2, acceptance_rate=2 / 9))),
+     r"curation of class 'dog'.*the count of the class \(3\)"),
+    (dict(soft_labels={
+        **soft_rows(), 'cat/000000.png': [0.5, 0.5]
+    }), r"soft_labels row 'cat/000000.png' is \[0.5, 0.5\]; expected a list of 3"),
+    (dict(soft_labels={
+        **soft_rows(), 'cat/000000.png': [0.5, 0.6, -0.1]
+    }), r'expected probabilities in \[0, 1\]'),
+    (dict(soft_labels={
+        **soft_rows(), 'cat/000000.png': [0.5, 0.3, 0.1]
+    }), r'sum 0.9.*summing to 1 within 0.001'),
+    (dict(soft_labels={
+        **soft_rows(), 'cat/000000.png': ['a', 0.5, 0.5]
+    }), 'expected numbers'),
+    (dict(soft_labels={
+        **soft_rows(), 'fox/000000.png': [1, 0, 0]
+    }), r"1 extra \(e.g. \['fox/000000.png'\]\)"),
+    (dict(soft_labels={
+        k: v
+        for k, v in soft_rows().items() if k != 'dog/000001.png'
+    }), r"1 missing \(e.g. \['dog/000001.png'\]\)"),
+    (dict(soft_labels=None), 'teacher.soft_labels=true but has no soft_labels table'),
+    (dict(curation=None), "curated \\(teacher.filter='agree'\\) but has no curation entry"),
+])
+def test_validate_teacher_keys_names_the_bad_value(change, match):
+    manifest = with_files(curated())
+    for key, value in change.items():
+        if value is None and key in ('curation', 'soft_labels'):
+            manifest.pop(key)
+        else:
+            manifest[key] = value
+    with pytest.raises(BankError, match=match):
+        validate_manifest(manifest)
+
+
+def test_content_keys_need_a_teacher_and_match_the_counts_before_files():
+    plain = request()
+    with pytest.raises(BankError, match='has soft_labels but no teacher entry'):
+        validate_manifest(dict(plain, soft_labels=soft_rows()), require_files=False)
+    with pytest.raises(BankError, match='has curation but no teacher entry'):
+        validate_manifest(dict(plain, curation=CURATION), require_files=False)
+    no_soft = curated(teacher=dict(TEACHER, soft_labels=False))
+    with pytest.raises(BankError, match='soft_labels table but teacher.soft_labels is not true'):
+        validate_manifest(no_soft, require_files=False)
+    # without a files table yet (before write_manifest) the rows are counted per class
+    validate_manifest(curated(), require_files=False)
+    short = {k: v for k, v in soft_rows().items() if k != 'cat/000001.png'}
+    with pytest.raises(BankError, match=r"\(rows, count\) = \{'cat': \(1, 2\)\}"):
+        validate_manifest(curated(soft_labels=short), require_files=False)
+    with pytest.raises(BankError, match="soft_labels has the key 'cat/x.jpg'"):
+        validate_manifest(
+            curated(soft_labels={
+                **short, 'cat/x.jpg': [1, 0, 0]
+            }), require_files=False)
