@@ -1,6 +1,9 @@
 """Shared fixtures: small image data made by the tests themselves (no downloads)."""
+import contextlib
+import io
 import os
 import os.path as osp
+import runpy
 import subprocess
 import sys
 from typing import Dict, List, Optional, Sequence
@@ -94,3 +97,29 @@ def run_tool(args: Sequence[str],
 def python_tool(script: str, *args: str, **kwargs) -> subprocess.CompletedProcess:
     """Run ``tools/<script>`` with this interpreter."""
     return run_tool([sys.executable, osp.join(ROOT, 'tools', script), *args], **kwargs)
+
+
+def tool_in_process(script: str, *args: str, path: Sequence[str] = ()) -> str:
+    """Run ``tools/<script>`` through its command-line entry point in this process
+    (``runpy`` as ``__main__``, with ``sys.argv`` set) and return what it printed (stdout
+    and stderr together, as ``python_tool``'s ``proc.stdout + proc.stderr``).
+
+    The same code as :func:`python_tool` runs, without a new interpreter's start-up (the
+    OpenMMLab imports take seconds); each tool keeps one test that starts it as a separate
+    process. ``path`` is prepended to ``sys.path`` (what ``PYTHONPATH`` gives a subprocess).
+    ``sys.argv``, ``sys.path`` and ``LOCAL_RANK`` are restored afterwards.
+    """
+    tool = osp.join(ROOT, 'tools', script)
+    out = io.StringIO()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sys, 'argv', [tool, *args])
+        patch.setenv('LOCAL_RANK', '0')
+        for entry in reversed(list(path)):
+            patch.syspath_prepend(entry)
+        try:
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+                runpy.run_path(tool, run_name='__main__')
+        except BaseException:  # argparse exits with SystemExit
+            print(f'--- output of {script} {list(args)} ---\n{out.getvalue()[-6000:]}')
+            raise
+    return out.getvalue()

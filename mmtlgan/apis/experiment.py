@@ -765,24 +765,7 @@ def _stage_fn(plan: ExperimentPlan, name: str, outputs: Dict[str, dict]) -> Call
         return lambda d, resume: train_stage(
             spec['config'], d, options or None, resume=resume, tensorboard=plan.tensorboard)
     if name == BANK:
-        spec = plan.stages[BANK]
-
-        def make_bank(d: str) -> dict:
-            from .generate import generate_bank
-            gan = outputs[GAN]
-            bank_dir = plan.layout.bank_dir
-            generate_bank(
-                gan['config'],
-                gan['checkpoint'],
-                bank_dir,
-                counts=spec.get('per_class', 100),
-                seed=spec.get('seed', 0),
-                classes=plan.classes or None,
-                cfg_options=copy.deepcopy(gan.get('cfg_options')) or None,
-                batch_size=spec.get('batch_size'))
-            return dict(bank=bank_dir)
-
-        return make_bank
+        return lambda d: dict(bank=write_bank(plan, outputs, BANK)['bank'])
     if name == TEACHER:
         return lambda d: run_teacher_stage(plan, outputs)
     if name == CURATED_BANK:
@@ -889,6 +872,38 @@ def run_teacher_stage(plan: ExperimentPlan, outputs: Dict[str, dict]) -> dict:
         scores=plan.layout.teacher_scores, config=config, checkpoint=checkpoint, quality=quality)
 
 
+def write_bank(plan: ExperimentPlan, outputs: Dict[str, dict], stage: str, **curation) -> dict:
+    """Sample the ``gan`` stage's generator into the bank of bank stage ``stage``.
+
+    Args:
+        plan (ExperimentPlan): The experiment.
+        outputs (dict): Outputs of the stages before it.
+        stage (str): ``'bank'`` or ``'curated_bank'`` (whose spec gives ``per_class``,
+            ``seed``, ``batch_size`` and the curation arguments of
+            :func:`~mmtlgan.apis.generate_bank`).
+        **curation: More arguments of :func:`~mmtlgan.apis.generate_bank` (the teacher).
+
+    Returns:
+        dict: ``bank`` (its folder) and ``manifest``.
+    """
+    from .generate import generate_bank
+    spec = dict(plan.stages[BANK] if stage == BANK else plan.curated_bank)
+    gan = outputs[GAN]
+    bank_dir = plan.layout.bank_dir if stage == BANK else plan.layout.curated_bank_dir
+    manifest = generate_bank(
+        gan['config'],
+        gan['checkpoint'],
+        bank_dir,
+        counts=spec.pop('per_class', 100),
+        seed=spec.pop('seed', 0),
+        classes=plan.classes or None,
+        cfg_options=copy.deepcopy(gan.get('cfg_options')) or None,
+        batch_size=spec.pop('batch_size', None),
+        **spec,
+        **curation)
+    return dict(bank=bank_dir, manifest=manifest)
+
+
 def run_curated_bank_stage(plan: ExperimentPlan, outputs: Dict[str, dict]) -> dict:
     """Write the teacher-curated bank and measure its GAN quality with the teacher.
 
@@ -899,22 +914,14 @@ def run_curated_bank_stage(plan: ExperimentPlan, outputs: Dict[str, dict]) -> di
     from mmengine.config import Config
 
     from .gan_quality import evaluate_bank_quality
-    from .generate import generate_bank
-    spec = dict(plan.curated_bank)
-    gan, teacher = outputs[GAN], outputs[TEACHER]
-    bank_dir = plan.layout.curated_bank_dir
-    manifest = generate_bank(
-        gan['config'],
-        gan['checkpoint'],
-        bank_dir,
-        counts=spec.pop('per_class', 100),
-        seed=spec.pop('seed', 0),
-        classes=plan.classes or None,
-        cfg_options=copy.deepcopy(gan.get('cfg_options')) or None,
-        batch_size=spec.pop('batch_size', None),
+    teacher = outputs[TEACHER]
+    written = write_bank(
+        plan,
+        outputs,
+        CURATED_BANK,
         teacher=dict(config=teacher['config'], checkpoint=teacher['checkpoint']),
-        progress=False,
-        **spec)
+        progress=False)
+    bank_dir, manifest = written['bank'], written['manifest']
     real = Config.fromfile(teacher['config']).train_dataloader.dataset.to_dict()
     quality = to_jsonable(
         evaluate_bank_quality(teacher['config'], teacher['checkpoint'], real, bank_dir))
@@ -925,7 +932,7 @@ def run_curated_bank_stage(plan: ExperimentPlan, outputs: Dict[str, dict]) -> di
 __all__ = [
     'MARKER', 'STARTED', 'METRICS', 'PROTOCOLS', 'PROTOCOL_TITLES', 'BANK_KEY', 'TOP1', 'TOP5',
     'CLASSWISE_KEYS', 'EVALUATOR', 'TEACHER', 'CURATED_BANK', 'StageLayout', 'StageCheckpoint',
-    'StageStatus', 'bank_stage', 'run_teacher_stage', 'run_curated_bank_stage', 'ExperimentPlan',
-    'read_marker', 'read_started', 'find_checkpoints', 'checkpoint_error', 'stage_status',
-    'run_stage', 'run_step', 'train_stage', 'run_experiment', 'last_checkpoint'
+    'StageStatus', 'bank_stage', 'run_teacher_stage', 'write_bank', 'run_curated_bank_stage',
+    'ExperimentPlan', 'read_marker', 'read_started', 'find_checkpoints', 'checkpoint_error',
+    'stage_status', 'run_stage', 'run_step', 'train_stage', 'run_experiment', 'last_checkpoint'
 ]

@@ -63,7 +63,7 @@ import cv2
 import numpy as np
 from mmengine.logging import print_log
 
-from ..utils.fileio import dump_json, sha256sum
+from ..utils.fileio import check_header, dump_json, sha256sum
 from .teacher_scores import validate_probabilities
 
 MANIFEST_NAME = 'manifest.json'
@@ -154,18 +154,7 @@ def validate_manifest(manifest: dict, where: str = 'manifest', require_files: bo
         require_files (bool): A version-2 manifest must list its ``files`` (False for the
             request part built by :func:`make_manifest`). Defaults to True.
     """
-    if not isinstance(manifest, dict):
-        raise BankError(f'{where} must be a JSON object, got {type(manifest).__name__}')
-    missing = [k for k in REQUIRED_KEYS if k not in manifest]
-    if missing:
-        raise BankError(f'{where} lacks the keys {missing}; expected all of '
-                        f'{list(REQUIRED_KEYS)}')
-    if manifest['format'] != MANIFEST_FORMAT:
-        raise BankError(f"{where} has format {manifest['format']!r}, expected "
-                        f'{MANIFEST_FORMAT!r}')
-    if manifest['version'] not in READABLE_VERSIONS:
-        raise BankError(f"{where} has version {manifest['version']!r}, expected one of "
-                        f'{list(READABLE_VERSIONS)}')
+    check_header(manifest, where, MANIFEST_FORMAT, READABLE_VERSIONS, REQUIRED_KEYS, BankError)
     classes = manifest['classes']
     if (not isinstance(classes, list) or not classes or len(set(classes)) != len(classes)
             or not all(isinstance(c, str) and c for c in classes)):

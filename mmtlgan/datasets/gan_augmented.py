@@ -12,6 +12,7 @@ from mmpretrain.registry import DATASETS, TRANSFORMS
 
 from ..registry import SYNTHETIC_SOURCES
 from .bank import BankError
+from .builder import build_dataset
 from .shared_epoch import SharedEpochMixin
 from .sources import BaseSyntheticSource, check_channel_order
 
@@ -154,13 +155,7 @@ class GANAugmentedDataset(SharedEpochMixin):
                  image_size: Optional[Sequence[int]] = None,
                  seed: Optional[int] = None,
                  lazy_init: bool = False) -> None:
-        if isinstance(dataset, dict):
-            self.dataset = DATASETS.build(dataset)
-        elif isinstance(dataset, BaseDataset):
-            self.dataset = dataset
-        else:
-            raise TypeError('dataset must be a dataset config or a BaseDataset instance, '
-                            f'got {type(dataset).__name__}')
+        self.dataset = build_dataset(dataset)
         if mode not in MODES:
             raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
         if isinstance(source, dict):

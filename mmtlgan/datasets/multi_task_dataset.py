@@ -10,22 +10,12 @@ from mmengine.logging import print_log
 from mmengine.registry import FUNCTIONS
 from mmpretrain.registry import DATASETS
 
+from .builder import build_dataset
 from .shared_epoch import SharedEpochMixin
 
 #: The metainfo key of the task tag, and its values.
 TASK_KEY = 'task'
 TASKS = ('target', 'source')
-
-
-def _build_dataset(dataset, name: str):
-    """Build ``dataset`` from a config, or check that it is a dataset."""
-    if isinstance(dataset, dict):
-        return DATASETS.build(dataset)
-    if not isinstance(dataset, (str, bytes)) and callable(getattr(
-            dataset, '__getitem__', None)) and callable(getattr(dataset, '__len__', None)):
-        return dataset
-    raise TypeError(f'{name} must be a dataset config or a dataset, got '
-                    f'{type(dataset).__name__}')
 
 
 @DATASETS.register_module()
@@ -78,8 +68,8 @@ class MultiTaskPairDataset(SharedEpochMixin):
                  lazy_init: bool = False) -> None:
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise TypeError(f'seed must be an integer or None, got {seed!r}')
-        self.target = _build_dataset(target, 'target')
-        self.source = _build_dataset(source, 'source')
+        self.target = build_dataset(target, 'target', base_only=False)
+        self.source = build_dataset(source, 'source', base_only=False)
         self.seed = sync_random_seed() if seed is None else seed
         self._init_shared_epoch()
         self._perm_cache: Dict[tuple, np.ndarray] = {}

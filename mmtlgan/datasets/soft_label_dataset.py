@@ -6,6 +6,7 @@ import numpy as np
 from mmengine.dataset import BaseDataset, force_full_init
 from mmpretrain.registry import DATASETS
 
+from .builder import build_dataset
 from .teacher_scores import load_scores
 
 
@@ -48,13 +49,7 @@ class SoftLabelDataset:
                  scores: str,
                  hard_label_weight: float = 0.5,
                  lazy_init: bool = False) -> None:
-        if isinstance(dataset, dict):
-            self.dataset = DATASETS.build(dataset)
-        elif isinstance(dataset, BaseDataset):
-            self.dataset = dataset
-        else:
-            raise TypeError('dataset must be a dataset config or a BaseDataset instance, '
-                            f'got {type(dataset).__name__}')
+        self.dataset = build_dataset(dataset)
         if not isinstance(scores, str) or not scores:
             raise TypeError('scores must be the path of a teacher-scores file (written by '
                             f'Teacher.score_dataset), got {scores!r}')

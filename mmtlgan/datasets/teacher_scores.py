@@ -26,6 +26,8 @@ from typing import Dict, Mapping, Optional, Sequence, Type
 
 import numpy as np
 
+from ..utils.fileio import check_header
+
 SCORES_FORMAT = 'mmtlgan-teacher-scores'
 SCORES_VERSION = 1
 #: How far the sum of a probability row may be from 1.
@@ -129,18 +131,7 @@ def validate_scores(obj: dict, where: str = 'teacher scores') -> None:
         obj (dict): The loaded JSON.
         where (str): Names it in messages. Defaults to ``'teacher scores'``.
     """
-    if not isinstance(obj, dict):
-        raise TeacherScoresError(f'{where} must be a JSON object, got {type(obj).__name__}')
-    if obj.get('format') != SCORES_FORMAT:
-        raise TeacherScoresError(f"{where} has format {obj.get('format')!r}, expected "
-                                 f'{SCORES_FORMAT!r} (a file written by Teacher.score_dataset)')
-    missing = [k for k in SCORES_KEYS if k not in obj]
-    if missing:
-        raise TeacherScoresError(f'{where} lacks the keys {missing}; expected all of '
-                                 f'{list(SCORES_KEYS)}')
-    if obj['version'] != SCORES_VERSION:
-        raise TeacherScoresError(f"{where} has version {obj['version']!r}, expected "
-                                 f'{SCORES_VERSION}')
+    check_header(obj, where, SCORES_FORMAT, (SCORES_VERSION, ), SCORES_KEYS, TeacherScoresError)
     if not isinstance(obj['teacher'], dict):
         raise TeacherScoresError(f"{where} teacher={obj['teacher']!r}, expected a dict "
                                  '(config, checkpoint, checkpoint_sha256, classes)')

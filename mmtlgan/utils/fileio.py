@@ -12,7 +12,7 @@ import json
 import os
 import os.path as osp
 import tempfile
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence, Type
 
 
 @contextlib.contextmanager
@@ -64,3 +64,34 @@ def sha256sum(path: str, chunk_size: int = 1 << 20) -> str:
         for chunk in iter(lambda: f.read(chunk_size), b''):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def check_header(obj: Any,
+                 where: str,
+                 file_format: str,
+                 versions: Sequence[int],
+                 required: Sequence[str],
+                 error: Type[Exception] = ValueError) -> None:
+    """Check the header of one of mmtlgan's JSON formats; raise ``error`` naming the problem.
+
+    The object must be a dict with ``format`` equal to ``file_format``, holding every key of
+    ``required``, and ``version`` one of ``versions``.
+
+    Args:
+        obj: The loaded JSON.
+        where (str): Names the file in messages.
+        file_format (str): The expected ``format``.
+        versions (Sequence[int]): The readable ``version`` values.
+        required (Sequence[str]): Keys the object must have.
+        error (type): The exception to raise. Defaults to ValueError.
+    """
+    if not isinstance(obj, dict):
+        raise error(f'{where} must be a JSON object, got {type(obj).__name__}')
+    if obj.get('format') != file_format:  # first: another kind of file says so
+        raise error(f"{where} has format {obj.get('format')!r}, expected {file_format!r}")
+    missing = [k for k in required if k not in obj]
+    if missing:
+        raise error(f'{where} lacks the keys {missing}; expected all of {list(required)}')
+    if obj['version'] not in versions:
+        raise error(f"{where} has version {obj['version']!r}, expected one of "
+                    f'{list(versions)}')

@@ -11,10 +11,9 @@ from typing import Dict, Sequence, Tuple
 import numpy as np
 import torch
 from conftest import ROOT
+from helpers.tiny_classifier import train_tiny_classifier
 from mmengine.config import Config
-from mmengine.optim import OptimWrapper
 from mmengine.registry import DefaultScope
-from mmengine.runner import Runner
 from PIL import Image
 
 #: The teacher's classes (CustomDataset sorts the folders) and their colours (RGB).
@@ -29,27 +28,6 @@ GAN_OPTIONS = {
     'model.generator.num_classes': 2,
     'model.discriminator.num_classes': 2
 }
-
-TEACHER_CONFIG = """
-_base_ = ['mmpretrain::_base_/default_runtime.py',
-          '{root}/configs/_base_/models/resnet18-w16_cifar.py']
-custom_imports = dict(imports=['mmtlgan'], allow_failed_imports=False)
-model = dict(backbone=dict(base_channels=8, stem_channels=8),
-             head=dict(num_classes=2, in_channels=64, topk=(1, )))
-data_preprocessor = dict(num_classes=2, mean=[127.5] * 3, std=[127.5] * 3, to_rgb=True)
-pipeline = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
-train_dataloader = dict(
-    batch_size=16, num_workers=0, sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(type='CustomDataset', data_root='{train}', pipeline=pipeline))
-test_dataloader = dict(
-    batch_size=16, num_workers=0, sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type='CustomDataset', data_root='{train}', pipeline=pipeline))
-test_evaluator = dict(type='Accuracy', topk=(1, ))
-test_cfg = dict()
-optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.05, momentum=0.9))
-train_cfg = dict(by_epoch=True, max_epochs=8)
-randomness = dict(seed=0)
-"""
 
 
 def make_colour_folder(root: str, per_class: int = 8, size: int = 32, seed: int = 0) -> str:
@@ -78,27 +56,9 @@ def train_teacher(root: str, with_meta: bool = True) -> Tuple[str, str, str]:
     Returns:
         tuple: ``(config, checkpoint, train folder)``.
     """
-    from mmpretrain.registry import MODELS
     train = make_colour_folder(osp.join(root, 'train'))
-    config = osp.join(root, 'teacher.py')
-    with open(config, 'w') as f:
-        f.write(TEACHER_CONFIG.format(root=ROOT, train=train))
-    cfg = Config.fromfile(config)
-    torch.manual_seed(0)
-    with DefaultScope.overwrite_default_scope('mmpretrain'):
-        model_cfg = cfg.model.to_dict()
-        model_cfg['data_preprocessor'] = cfg.data_preprocessor.to_dict()
-        model = MODELS.build(model_cfg)
-        model.init_weights()
-        loader = Runner.build_dataloader(cfg.train_dataloader.to_dict(), seed=0)
-    optim = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9))
-    model.train()
-    for _ in range(cfg.train_cfg.max_epochs):
-        for data in loader:
-            model.train_step(data, optim)
-    checkpoint = osp.join(root, 'teacher.pth')
-    meta = dict(dataset_meta=dict(loader.dataset.metainfo)) if with_meta else {}
-    torch.save(dict(meta=meta, state_dict=model.state_dict()), checkpoint)
+    config, checkpoint = train_tiny_classifier(
+        root, train, train, num_classes=len(TEACHER_CLASSES), max_epochs=8, with_meta=with_meta)
     return config, checkpoint, train
 
 

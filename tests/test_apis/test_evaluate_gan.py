@@ -4,7 +4,7 @@ import os.path as osp
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import python_tool
+from conftest import ROOT, tool_in_process
 
 from mmtlgan.apis import check_inception, evaluate_gan, gan_metrics
 
@@ -43,11 +43,11 @@ def test_fid_of_a_trained_checkpoint(tiny_cifar, inception, tmp_path):
     """A real MMagic FID run (MultiTestLoop, FrechetInceptionDistance) on a checkpoint."""
     work = str(tmp_path / 'gan')
     data = f'train_dataloader.dataset.data_root={osp.join(tiny_cifar, "train")}'
-    python_tool('train.py', 'configs/gan/resattn-gan_cifar10-32x32.py', '--work-dir', work,
-                '--cfg-options', data, 'train_dataloader.batch_size=8',
-                'train_dataloader.num_workers=0', 'model.generator.base_channels=8',
-                'model.discriminator.base_channels=8', 'train_cfg.max_iters=2',
-                'default_hooks.checkpoint.interval=2', 'custom_hooks=[]')
+    tool_in_process('train.py', osp.join(ROOT, 'configs/gan/resattn-gan_cifar10-32x32.py'),
+                    '--work-dir', work, '--cfg-options', data, 'train_dataloader.batch_size=8',
+                    'train_dataloader.num_workers=0', 'model.generator.base_channels=8',
+                    'model.discriminator.base_channels=8', 'train_cfg.max_iters=2',
+                    'default_hooks.checkpoint.interval=2', 'custom_hooks=[]')
     metrics = evaluate_gan(
         'configs/gan/resattn-gan_cifar10-32x32.py',
         osp.join(work, 'iter_2.pth'),

@@ -169,18 +169,44 @@ def swap_stock_release_datasets(node, data: Dict[str, str]):
     return node
 
 
+#: Each config file parsed once per module (an experiment's stage configs are the configs
+#: tested one by one above): resolving an ``mmpretrain::`` base reads MMPretrain's whole
+#: model index (hundreds of YAML files) every time.
+PARSED: Dict[str, Config] = {}
+
+
 def load(path: str, cfg_options: Optional[dict] = None) -> Config:
-    cfg = Config.fromfile(path)
+    """``Config.fromfile(path)`` (a fresh copy of the parsed file) with ``cfg_options``."""
+    if path not in PARSED:
+        PARSED[path] = Config.fromfile(path)
+    cfg = copy.deepcopy(PARSED[path])
     if cfg_options:
         cfg.merge_from_dict(copy.deepcopy(cfg_options))
     return cfg
+
+
+#: (scope, repr of the final model or dataset config) of every build that succeeded in this
+#: module: an identical config (the same stage config in several experiments, a stage
+#: without model options and its config's own test) is not built a second time. A failed
+#: build is not recorded, so every test that needs it builds it (and fails) again.
+BUILT = set()
+
+
+def build_once(kind: str, scope: str, node: dict, build) -> object:
+    key = (kind, scope, repr(node))
+    if key in BUILT:
+        return None
+    obj = build(node)
+    BUILT.add(key)
+    return obj
 
 
 def build_all(cfg: Config,
               data: Dict[str, str],
               model: bool = True,
               splits: Sequence[str] = ('train', 'val', 'test')) -> List[str]:
-    """Build the model and the datasets of ``cfg`` on tiny data; return what was built."""
+    """Build the model and the datasets of ``cfg`` on tiny data (each distinct model and
+    dataset config once per module, see ``BUILT``); return what was built."""
     cfg.merge_from_dict(tiny_options(cfg, data))
     scope = cfg.get('default_scope', 'mmpretrain')
     if scope == 'mmagic':
@@ -193,22 +219,28 @@ def build_all(cfg: Config,
             model_cfg = cfg.model.to_dict() if hasattr(cfg.model, 'to_dict') else cfg.model
             if scope != 'mmagic' and 'data_preprocessor' in cfg and cfg.data_preprocessor:
                 model_cfg.setdefault('data_preprocessor', cfg.data_preprocessor)
-            model = registry.MODELS.build(model_cfg)
-            assert isinstance(model, torch.nn.Module)
+            model = build_once('model', scope, model_cfg, registry.MODELS.build)
+            assert model is None or isinstance(model, torch.nn.Module)
             built.append('model')
         for split in splits:
             loader = cfg.get(f'{split}_dataloader')
             if not loader or not loader.get('dataset'):
                 continue
-            dataset = registry.DATASETS.build(
-                swap_stock_release_datasets(loader.dataset.to_dict(), data))
-            if hasattr(dataset, 'full_init'):
-                dataset.full_init()
-            assert len(dataset) > 0, f'{split} dataset is empty'
-            item = dataset[0]
-            assert item is not None
+            build_once('dataset', scope, swap_stock_release_datasets(loader.dataset.to_dict(),
+                                                                     data),
+                       lambda node: read_dataset(registry.DATASETS.build(node), split))
             built.append(split)
     return built
+
+
+def read_dataset(dataset, split: str):
+    """Initialise ``dataset`` fully and read its first item."""
+    if hasattr(dataset, 'full_init'):
+        dataset.full_init()
+    assert len(dataset) > 0, f'{split} dataset is empty'
+    item = dataset[0]
+    assert item is not None
+    return dataset
 
 
 @pytest.mark.parametrize('name', CONFIGS)

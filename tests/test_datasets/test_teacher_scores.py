@@ -63,7 +63,7 @@ GOOD = make_scores(TEACHER, 1.0, CLASSES, SCORES)
 
 
 @pytest.mark.parametrize('change, match', [
-    (dict(version=2), 'version 2, expected 1'),
+    (dict(version=2), r'version 2, expected one of \[1\]'),
     (dict(teacher='t.pth'), "teacher='t.pth', expected a dict"),
     (dict(temperature=0), 'temperature=0, expected a finite number > 0'),
     (dict(temperature=True), 'temperature=True'),

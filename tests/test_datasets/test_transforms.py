@@ -3,6 +3,8 @@ import numpy as np
 import pytest
 from mmpretrain.registry import TRANSFORMS
 
+import mmtlgan  # noqa: F401  (registers RotationPretext)
+
 
 def test_rotation_and_label_agree():
     transform = TRANSFORMS.build(dict(type='RotationPretext'))

@@ -9,40 +9,12 @@ import os.path as osp
 from typing import Dict, Sequence, Tuple
 
 import numpy as np
-import torch
-from conftest import ROOT
-from mmengine.config import Config
-from mmengine.optim import OptimWrapper
-from mmengine.registry import DefaultScope
-from mmengine.runner import Runner
-from mmpretrain.registry import MODELS
+from helpers.tiny_classifier import train_tiny_classifier
 from PIL import Image
 
 from mmtlgan.datasets import atomic_bank_dir, make_manifest, write_manifest
 
 TINY_CLASSES = [f'class{k}' for k in range(10)]
-
-CLASSIFIER_CONFIG = """
-_base_ = ['mmpretrain::_base_/default_runtime.py',
-          '{root}/configs/_base_/models/resnet18-w16_cifar.py']
-custom_imports = dict(imports=['mmtlgan'], allow_failed_imports=False)
-model = dict(backbone=dict(base_channels=8, stem_channels=8),
-             head=dict(num_classes=10, in_channels=64, topk=(1, )))
-data_preprocessor = dict(num_classes=10, mean=[127.5] * 3, std=[127.5] * 3, to_rgb=True)
-pipeline = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
-train_dataloader = dict(
-    batch_size=16, num_workers=0, sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(type='CustomDataset', data_root='{train}', pipeline=pipeline))
-test_dataloader = dict(
-    batch_size=16, num_workers=0, sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type='CustomDataset', data_root='{test}', pipeline=pipeline))
-test_evaluator = dict(type='Accuracy', topk=(1, ))
-test_cfg = dict()
-optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.05, momentum=0.9))
-train_cfg = dict(by_epoch=True, max_epochs=10)
-default_hooks = dict(checkpoint=dict(interval=10), logger=dict(interval=5))
-randomness = dict(seed=0)
-"""
 
 _TEACHERS: Dict[str, Tuple[str, str]] = {}
 
@@ -60,28 +32,12 @@ def train_tiny_teacher(tiny_cifar: str, tmp_path_factory) -> Tuple[str, str]:
     if tiny_cifar in _TEACHERS:
         return _TEACHERS[tiny_cifar]
     root = tmp_path_factory.mktemp('teacher')
-    config = str(root / 'classifier.py')
-    with open(config, 'w') as f:
-        f.write(
-            CLASSIFIER_CONFIG.format(
-                root=ROOT, train=osp.join(tiny_cifar, 'train'), test=osp.join(tiny_cifar, 'test')))
-    cfg = Config.fromfile(config)
-    torch.manual_seed(0)
-    with DefaultScope.overwrite_default_scope('mmpretrain'):
-        model_cfg = cfg.model.to_dict()
-        model_cfg['data_preprocessor'] = cfg.data_preprocessor.to_dict()
-        model = MODELS.build(model_cfg)
-        model.init_weights()
-        loader = Runner.build_dataloader(cfg.train_dataloader.to_dict(), seed=0)
-    optim = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9))
-    model.train()
-    for _ in range(cfg.train_cfg.max_epochs):
-        for data in loader:
-            model.train_step(data, optim)
-    checkpoint = str(root / 'teacher.pth')
-    torch.save(
-        dict(meta=dict(dataset_meta=dict(loader.dataset.metainfo)), state_dict=model.state_dict()),
-        checkpoint)
+    config, checkpoint = train_tiny_classifier(
+        str(root),
+        osp.join(tiny_cifar, 'train'),
+        osp.join(tiny_cifar, 'test'),
+        num_classes=len(TINY_CLASSES),
+        max_epochs=10)
     _TEACHERS[tiny_cifar] = config, checkpoint
     return _TEACHERS[tiny_cifar]
 

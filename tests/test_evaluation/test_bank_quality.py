@@ -62,7 +62,7 @@ def test_local_classifier_is_the_trained_checkpoint(teacher, tiny_cifar):
     wider.model.backbone.base_channels = 16
     with pytest.raises(
             ValueError,
-            match=r"classifier checkpoint .*teacher.pth' does not "
+            match=r"classifier checkpoint .*classifier.pth' does not "
             r"match ResNet_CIFAR under 'backbone.': .*shape mismatches"):
         build_local_classifier(wider, ckpt)
 

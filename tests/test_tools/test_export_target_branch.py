@@ -1,13 +1,14 @@
-"""Multi-task training through tools/train.py, then the target-branch export and loading
-the export with stock MMPretrain APIs and tools/test.py."""
+"""Multi-task training through tools/dist_train.sh (2 CPU ranks), then the target-branch
+export and loading the export with stock MMPretrain APIs and tools/test.py."""
 import glob
 import json
 import os.path as osp
+import sys
 
 import numpy as np
 import pytest
 import torch
-from conftest import ROOT, python_tool
+from conftest import ROOT, python_tool, run_tool, tool_in_process
 from mmengine.dataset import pseudo_collate
 from mmpretrain.apis import ImageClassificationInferencer, get_model, init_model
 
@@ -17,8 +18,8 @@ from mmtlgan.datasets import SklearnDigits
 
 CONFIG = osp.join(ROOT, 'configs', 'multitask', 'resnet18-w16_multitask_digits59.py')
 BASELINE = osp.join(ROOT, 'configs', 'experiments', 'digits', 'resnet18-w16_baseline_digits59.py')
-# One epoch (100 target images, batch 32: 4 iterations), from scratch: the source-task
-# checkpoint of the config is not part of the repository.
+# One epoch (100 target images, 2 ranks x batch 32: 2 iterations per rank), from scratch: the
+# source-task checkpoint of the config is not part of the repository.
 SHRINK = [
     'train_cfg.max_epochs=1', 'train_cfg.val_interval=1', 'model.backbone.init_cfg=None',
     'model.source_head.init_cfg=None', 'default_hooks.logger.interval=1', 'randomness.seed=0'
@@ -34,9 +35,15 @@ def read_scalars(work_dir):
 
 @pytest.fixture(scope='module')
 def trained(tmp_path_factory):
-    """(work dir, output of tools/train.py) of one multi-task epoch."""
+    """(work dir, output) of one multi-task epoch through tools/dist_train.sh: 2 gloo ranks
+    on the CPU, each on its half of the target set."""
     work_dir = str(tmp_path_factory.mktemp('multitask'))
-    proc = python_tool('train.py', CONFIG, '--work-dir', work_dir, '--cfg-options', *SHRINK)
+    proc = run_tool([
+        'bash',
+        osp.join(ROOT, 'tools', 'dist_train.sh'), CONFIG, '2', '--work-dir', work_dir,
+        '--cfg-options', *SHRINK
+    ],
+                    env=dict(PORT='29533', PYTHON=sys.executable))
     return work_dir, proc.stdout + proc.stderr
 
 
@@ -50,13 +57,16 @@ def exported(trained, tmp_path_factory):
     return out, out[:-len('.pth')] + '.py'
 
 
-def test_train_logs_both_task_losses_and_target_top1(trained):
+def test_dist_train_logs_both_task_losses_and_target_top1(trained):
     work_dir, output = trained
     scalars = read_scalars(work_dir)
     train = [s for s in scalars if 'loss' in s]
-    assert len(train) == 4
+    assert len(train) == 2  # 100 targets, 2 ranks x batch 32: 2 iterations per rank
     for s in train:
+        assert s['loss_source'] > 0 and s['loss_target'] > 0
         assert s['loss'] == pytest.approx(s['loss_source'] + s['loss_target'], abs=1e-3)
+    log = open(sorted(glob.glob(osp.join(work_dir, '*', '*.log')))[-1]).read()
+    assert 'Distributed launcher: pytorch' in log and 'Distributed training: True' in log
     val = [s for s in scalars if 'accuracy/top1' in s]
     assert len(val) == 1
     correct = val[0]['accuracy/top1'] * 225 / 100  # 225 test images: a whole number right
@@ -107,7 +117,7 @@ def test_export_predicts_like_the_multi_task_target_branch(trained, exported):
 def test_stock_test_tool_on_the_export_reports_the_logged_top1(trained, exported, tmp_path):
     ckpt_file, cfg_file = exported
     out = str(tmp_path / 'metrics.json')
-    python_tool('test.py', cfg_file, ckpt_file, '--work-dir', str(tmp_path), '--out', out)
+    tool_in_process('test.py', cfg_file, ckpt_file, '--work-dir', str(tmp_path), '--out', out)
     with open(out) as f:
         metrics = json.load(f)
     logged = [s for s in read_scalars(trained[0]) if 'accuracy/top1' in s][0]
@@ -140,25 +150,3 @@ def test_export_refuses_mismatched_arguments(trained, exported, tmp_path):
     with pytest.raises(FileNotFoundError, match='checkpoint'):
         export_target_branch(CONFIG, str(tmp_path / 'missing.pth'), out)
     assert not osp.exists(out) and not glob.glob(str(tmp_path / '.x.*'))
-
-
-def test_dist_train_two_cpu_processes(tmp_path):
-    """The multi-task config through tools/dist_train.sh with 2 gloo ranks on the CPU:
-    each rank trains on its half of the target set with both losses."""
-    import sys
-
-    from conftest import run_tool
-    work_dir = str(tmp_path)
-    run_tool([
-        'bash',
-        osp.join(ROOT, 'tools', 'dist_train.sh'), CONFIG, '2', '--work-dir', work_dir,
-        '--cfg-options', *SHRINK
-    ],
-             env=dict(PORT='29533', PYTHON=sys.executable))
-    scalars = read_scalars(work_dir)
-    train = [s for s in scalars if 'loss' in s]
-    assert len(train) == 2  # 100 targets, 2 ranks x batch 32: 2 iterations per rank
-    assert all(s['loss_source'] > 0 and s['loss_target'] > 0 for s in train)
-    log = open(sorted(glob.glob(osp.join(work_dir, '*', '*.log')))[-1]).read()
-    assert 'Distributed launcher: pytorch' in log and 'Distributed training: True' in log
-    assert osp.isfile(osp.join(work_dir, 'epoch_1.pth'))

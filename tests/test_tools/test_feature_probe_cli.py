@@ -1,4 +1,5 @@
-"""tools/feature_probe.py on the embedded digits with a narrow model and its own checkpoint."""
+"""tools/feature_probe.py on the embedded digits with a narrow model and its own checkpoint
+(through its entry point in this process; the error test starts it as its own process)."""
 import json
 import os
 import os.path as osp
@@ -8,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 import torch
-from conftest import ROOT, python_tool
+from conftest import ROOT, tool_in_process
 from mmengine.config import Config
 from mmpretrain.registry import MODELS
 
@@ -46,9 +47,8 @@ def cache(tmp_path_factory):
 
 def test_prints_table_and_writes_out(checkpoint, cache, tmp_path):
     out = str(tmp_path / 'res' / 'metrics.json')
-    proc = python_tool('feature_probe.py', CONFIG, checkpoint, '--cache-dir', cache, '--out', out,
-                       '--no-progress', *NARROW_ARGS)
-    text = proc.stdout
+    text = tool_in_process('feature_probe.py', CONFIG, checkpoint, '--cache-dir', cache, '--out',
+                           out, '--no-progress', *NARROW_ARGS)
     # the config's probe section: LDA to 4 dims, logistic regression
     assert 'reducer: lda, shrinkage auto (output dim 4)' in text and 'classifier: logreg' in text
     assert 'feature dim: 32' in text
@@ -89,10 +89,11 @@ def test_prints_table_and_writes_out(checkpoint, cache, tmp_path):
     assert metrics['cache_hit'] == {'train': False, 'test': False}
 
     # the same features again, another probe: read from the cache
-    proc = python_tool('feature_probe.py', CONFIG, checkpoint, '--cache-dir', cache, '--reduce',
-                       'pca', '--dim', '8', '--classifier', 'svm', '--no-progress', *NARROW_ARGS)
-    assert 'train: cached, test: cached' in proc.stdout
-    assert 'reducer: pca (output dim 8)' in proc.stdout and 'classifier: svm' in proc.stdout
+    text = tool_in_process('feature_probe.py', CONFIG, checkpoint, '--cache-dir', cache, '--reduce',
+                           'pca', '--dim', '8', '--classifier', 'svm', '--no-progress',
+                           *NARROW_ARGS)
+    assert 'train: cached, test: cached' in text
+    assert 'reducer: pca (output dim 8)' in text and 'classifier: svm' in text
 
 
 def test_errors_exit_nonzero(checkpoint, cache):

@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 import torch
-from conftest import ROOT, python_tool, run_tool
+from conftest import ROOT, python_tool, run_tool, tool_in_process
 from mmagic.registry import MODELS
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
@@ -291,8 +291,8 @@ def test_ema_generator_is_sampled(ckpts, tiny_cifar, tmp_path):
     assert not torch.equal(state[f'generator.{name}'], state[f'generator_ema.module.{name}'])
 
     ema_bank, orig_bank = str(tmp_path / 'ema'), str(tmp_path / 'orig')
-    python_tool('generate.py', CONFIG, ckpt, '--out', ema_bank, '--num-per-class', '2',
-                '--no-progress', *TINY_ARGS)  # --sample-model auto: EMA when present
+    tool_in_process('generate.py', CONFIG, ckpt, '--out', ema_bank, '--num-per-class', '2',
+                    '--no-progress', *TINY_ARGS)  # --sample-model auto: EMA when present
     assert load_manifest(ema_bank)['generator']['sample_model'] == 'ema'
     generate_bank(
         CONFIG,

@@ -1,4 +1,8 @@
-"""tools/train.py, tools/test.py and tools/dist_train.sh on a stock MMPretrain config."""
+"""tools/train.py, tools/test.py and tools/dist_train.sh on a stock MMPretrain config.
+
+Each tool is started once as its own process (the module's training run, the test-tool run,
+the distributed run); the resumed runs go through tools/train.py in this process.
+"""
 import glob
 import json
 import os
@@ -7,7 +11,9 @@ import sys
 
 import pytest
 import torch
-from conftest import ROOT, python_tool, run_tool
+from conftest import ROOT, python_tool, run_tool, tool_in_process
+
+import mmtlgan  # noqa: F401  (safe loading of runner checkpoints, torch.load(weights_only=True))
 
 HELPERS = osp.join(ROOT, 'tests', 'helpers')
 
@@ -23,6 +29,9 @@ pipeline = [
     dict(type='PackInputs'),
 ]
 test_pipeline = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
+# The stock ResNet-18 at a quarter of its width (1/16 of the compute): the tools, not the
+# network, are under test.
+model = dict(backbone=dict(stem_channels=16, base_channels=16), head=dict(in_channels=128))
 train_dataloader = dict(
     batch_size=8, num_workers=0,
     dataset=dict(_delete_=True, type='CustomDataset', data_root=data_root,
@@ -45,7 +54,7 @@ def config(tiny_cifar, tmp_path_factory) -> str:
     return str(path)
 
 
-ENV = {'PYTHONPATH': HELPERS}
+ENV = {'PYTHONPATH': os.pathsep.join([ROOT, HELPERS])}
 
 
 def read_json(path: str) -> dict:
@@ -76,7 +85,7 @@ def test_resume_continues_epoch_and_optimizer(trained, config):
     saved_momentum = sum(
         float(s['momentum_buffer'].abs().sum()) for s in ckpt['optimizer']['state'].values())
     assert saved_momentum > 0
-    python_tool(
+    tool_in_process(
         'train.py',
         config,
         '--work-dir',
@@ -84,7 +93,7 @@ def test_resume_continues_epoch_and_optimizer(trained, config):
         '--resume',
         '--cfg-options',
         'train_cfg.max_epochs=2',
-        env=ENV)
+        path=[HELPERS])
     start = read_json(osp.join(trained, 'record_rank0.json'))['start']
     assert start['epoch'] == 1 and start['iter'] == 10
     assert start['momentum_abs_sum'] == pytest.approx(saved_momentum, rel=1e-6)
@@ -93,7 +102,7 @@ def test_resume_continues_epoch_and_optimizer(trained, config):
 
 
 def test_resume_from_explicit_path(trained, config, tmp_path):
-    python_tool(
+    tool_in_process(
         'train.py',
         config,
         '--work-dir',
@@ -102,7 +111,7 @@ def test_resume_from_explicit_path(trained, config, tmp_path):
         osp.join(trained, 'epoch_1.pth'),
         '--cfg-options',
         'train_cfg.max_epochs=2',
-        env=ENV)
+        path=[HELPERS])
     start = read_json(osp.join(str(tmp_path), 'record_rank0.json'))['start']
     assert start['epoch'] == 1 and start['iter'] == 10
 

@@ -1,4 +1,5 @@
-"""GAN training through tools/train.py: real iterations on tiny image folders."""
+"""GAN training through tools/train.py (in this process; tests/test_tools/test_train.py starts
+it as its own process): real iterations on tiny image folders."""
 import glob
 import json
 import os.path as osp
@@ -6,7 +7,7 @@ import os.path as osp
 import cv2
 import pytest
 import torch
-from conftest import make_image_folder, python_tool
+from conftest import ROOT, make_image_folder, tool_in_process
 
 from mmtlgan.utils import load_from_local
 
@@ -30,10 +31,10 @@ def changed(a: dict, b: dict, prefix: str) -> bool:
 
 def test_resattn_cifar10_trains_saves_resumes(tiny_cifar, tmp_path):
     work = str(tmp_path / 'work')
-    config = 'configs/gan/resattn-gan_cifar10-32x32.py'
+    config = osp.join(ROOT, 'configs/gan/resattn-gan_cifar10-32x32.py')
     data = f'train_dataloader.dataset.data_root={osp.join(tiny_cifar, "train")}'
-    python_tool('train.py', config, '--work-dir', work, '--cfg-options', data, *TINY,
-                'train_cfg.max_iters=4')
+    tool_in_process('train.py', config, '--work-dir', work, '--cfg-options', data, *TINY,
+                    'train_cfg.max_iters=4')
     ckpt2, ckpt4 = load_state(f'{work}/iter_2.pth'), load_state(f'{work}/iter_4.pth')
     assert ckpt4['meta']['iter'] == 4
     # both networks were updated, each by its own optimizer (MultiOptimWrapperConstructor)
@@ -55,9 +56,9 @@ def test_resattn_cifar10_trains_saves_resumes(tiny_cifar, tmp_path):
     assert grid is not None and grid.shape[0] >= 32 and grid.std() > 0
 
     # resume from the latest checkpoint and train two more iterations
-    proc = python_tool('train.py', config, '--work-dir', work, '--resume', '--cfg-options', data,
-                       *TINY, 'train_cfg.max_iters=6')
-    assert 'resumed epoch: 0, iter: 4' in proc.stdout + proc.stderr
+    out = tool_in_process('train.py', config, '--work-dir', work, '--resume', '--cfg-options', data,
+                          *TINY, 'train_cfg.max_iters=6')
+    assert 'resumed epoch: 0, iter: 4' in out
     ckpt6 = load_state(f'{work}/iter_6.pth')
     assert ckpt6['meta']['iter'] == 6
     assert changed(ckpt4['state_dict'], ckpt6['state_dict'], 'generator.')
@@ -72,9 +73,9 @@ def test_other_gan_configs_train(config, mode, size, tmp_path):
     data = str(tmp_path / 'data')
     make_image_folder(data, [str(k) for k in range(10)], per_class=2, size=size, mode=mode)
     work = str(tmp_path / 'work')
-    python_tool('train.py', f'configs/gan/{config}', '--work-dir', work, '--cfg-options',
-                f'train_dataloader.dataset.data_root={data}', *TINY, 'train_cfg.max_iters=2',
-                'default_hooks.checkpoint.interval=1')
+    tool_in_process('train.py', osp.join(ROOT, 'configs', 'gan', config), '--work-dir', work,
+                    '--cfg-options', f'train_dataloader.dataset.data_root={data}', *TINY,
+                    'train_cfg.max_iters=2', 'default_hooks.checkpoint.interval=1')
     state1 = load_state(f'{work}/iter_1.pth')['state_dict']
     state2 = load_state(f'{work}/iter_2.pth')['state_dict']
     assert all(torch.isfinite(v).all() for v in state2.values() if v.is_floating_point())
