@@ -68,6 +68,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
+from mmengine.logging import print_log
+
 from ..evaluation.metric_keys import CLASSWISE_KEYS, CLS_EVALUATOR, TOP1, TOP5
 from ..utils.fileio import dump_json, sha256sum
 from .runner import build_runner, load_config, merge_train_args
@@ -359,9 +361,17 @@ def train_stage(config: str,
         tensorboard=tensorboard,
         cfg_options=copy.deepcopy(cfg_options))
     runner = build_runner(cfg)
-    runner.train()
+    finished = bool(resume) and _trained_to_the_end(resume, cfg)
+    if finished:
+        # Killed after its last checkpoint but before DONE.json: nothing left to train, and
+        # MMEngine's resume would first replay the dataloader for every iteration done.
+        print_log(
+            f'{resume} is the last checkpoint of the schedule: not training again',
+            logger='current')
+    else:
+        runner.train()
     outputs = dict(
-        checkpoint=last_checkpoint(work_dir),
+        checkpoint=resume if finished else last_checkpoint(work_dir),
         config=config,
         cfg_options=to_jsonable(cfg_options or {}))
     if test:
@@ -369,6 +379,16 @@ def train_stage(config: str,
         dump_json(metrics, osp.join(work_dir, METRICS))
         outputs['metrics'] = metrics
     return outputs
+
+
+def _trained_to_the_end(checkpoint: str, cfg) -> bool:
+    """Whether ``checkpoint`` (``iter_N.pth`` / ``epoch_N.pth``) ends ``cfg``'s schedule."""
+    match = CHECKPOINT_NAME.match(osp.basename(checkpoint))
+    train_cfg = cfg.get('train_cfg', None) or {}
+    if match is None:
+        return False
+    end = train_cfg.get('max_iters' if match.group(1) == 'iter' else 'max_epochs', None)
+    return end is not None and int(match.group(2)) >= int(end)
 
 
 class ExperimentPlan:
@@ -719,6 +739,9 @@ def run_experiment(config,
             if marker is not None:
                 outputs[name] = marker
             continue
+        for p in plan.prerequisites(name):  # finished meanwhile, e.g. by another process
+            if p not in outputs and read_marker(plan.layout.stage_dir(p)) is not None:
+                outputs[p] = read_marker(plan.layout.stage_dir(p))
         missing = [p for p in plan.prerequisites(name) if p not in outputs]
         if missing:
             raise RuntimeError(f'stage {name!r} needs the stages {missing}, which have not '

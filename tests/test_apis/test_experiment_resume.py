@@ -301,3 +301,26 @@ def test_changed_stage_option_redoes_the_stage_from_scratch(runs, tmp_path, caps
     assert done['checkpoint'] == osp.join(gan, 'iter_2.pth')
     report = open(write_report(work, ['real'], [0], stages=['pretrain', 'gan'])).read()
     assert '- `gan`: redone: settings changed' in report
+
+
+def test_stage_killed_after_its_last_checkpoint_is_not_trained_again(runs, tmp_path):
+    """A kill between the final checkpoint and DONE.json: the stage resumes at the end of its
+    schedule, so it neither trains nor replays the dataloader, and a classifier stage tests
+    the checkpoint it loads (same metrics as before)."""
+    work = str(tmp_path / 'work')
+    shutil.copytree(runs.work, work)
+    before = {s: read_done(work, s) for s in ('gan', 'cls/real/seed0')}
+    for stage in before:
+        os.remove(osp.join(work, *stage.split('/'), 'DONE.json'))
+    plan = ExperimentPlan(runs.config, work_dir=work)
+    outputs = {}
+    for name in plan.steps():
+        outputs[name] = run_step(plan, name, outputs)
+    gan = osp.join(work, 'gan')
+    last_run = run_logs(gan)[-1]
+    assert logged_iters(last_run) == [] and 'Advance dataloader' not in last_run
+    assert outputs['gan']['checkpoint'] == osp.join(gan, f'iter_{GAN_ITERS}.pth')
+    assert outputs['gan']['history'][-1] == f'resumed from iteration {GAN_ITERS}'
+    cls_run = run_logs(osp.join(work, 'cls', 'real', 'seed0'))[-1]
+    assert logged_epochs(cls_run) == []
+    assert outputs['cls/real/seed0']['metrics'] == before['cls/real/seed0']['metrics']
