@@ -9,4 +9,7 @@ _base_ = './resnet18-w16_rotation_resattn-gan-diffaug_cifar10-500pc.py'
 experiment = dict(
     name='cifar10-500pc-rot-gan-diffaug-10k',
     work_dir='work_dirs/experiments/cifar10-500pc-rot-gan-diffaug-10k',
-    gan=dict(cfg_options={'train_cfg.max_iters': 10000, 'train_cfg.val_interval': 10000}))
+    gan=dict(cfg_options={
+        'train_cfg.max_iters': 10000,
+        'train_cfg.val_interval': 10000
+    }))
