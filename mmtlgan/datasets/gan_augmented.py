@@ -112,6 +112,12 @@ class GANAugmentedDataset(SharedEpochMixin):
     ``--resume``) updates it, and dataloader workers, also persistent ones, read it when
     they fetch a sample. Without the hook every epoch draws like epoch 0.
 
+    **Soft labels.** When the source gives synthetic images soft labels (``gt_score``, e.g.
+    ``BankSource(soft_labels=True)``: a teacher's class probabilities), every real sample
+    gets its one-hot label as ``gt_score`` too, so a batch is all soft targets, as
+    MMPretrain's ``ClsDataPreprocessor`` and ``ClsHead`` expect (train with
+    ``loss=dict(type='CrossEntropyLoss', use_soft=True)``).
+
     **Pipelines and channel order.** Real samples go through the wrapped dataset's
     pipeline. Synthetic samples arrive decoded (``img``, ``img_shape``, ``ori_shape``) in
     ``channel_order`` and go through ``pipeline``, by default the real pipeline without
@@ -295,6 +301,10 @@ class GANAugmentedDataset(SharedEpochMixin):
             self.synthetic_pipeline = Compose(
                 [TRANSFORMS.build(t) if isinstance(t, dict) else t for t in self._pipeline_cfg])
 
+        # A source with soft labels (BankSource(soft_labels=True)): real samples get their
+        # one-hot label as gt_score too, since MMPretrain's ClsDataPreprocessor stacks the
+        # scores of a batch only when every sample has one.
+        self._soft_labels = self.mode != 'real' and bool(getattr(self.source, 'soft_labels', False))
         self._available = [0] * len(self.classes)
         if self.mode != 'real':
             size, channels = self._real_image_geometry()
@@ -395,6 +405,9 @@ class GANAugmentedDataset(SharedEpochMixin):
             info['sample_idx'] = idx
         else:
             info = self.dataset.get_data_info(key)
+            if self._soft_labels:  # one-hot, so that every sample of a batch has a score
+                info['gt_score'] = np.eye(
+                    len(self.classes), dtype=np.float32)[int(info['gt_label'])]
         info['is_synthetic'] = is_syn
         return info
 

@@ -95,8 +95,10 @@ def test_synthetic_samples_carry_the_stored_soft_labels(data):
     for i in range(len(dataset)):
         out = dataset[i]
         sample = out['data_samples']
-        if not sample.is_synthetic:
-            assert 'gt_score' not in sample  # real samples stay hard (one-hot in the head)
+        if not sample.is_synthetic:  # real samples: their one-hot label as a score
+            one_hot = torch.zeros(len(CLASSES))
+            one_hot[int(sample.gt_label)] = 1
+            assert torch.equal(sample.gt_score, one_hot)
             continue
         path = dataset.get_data_info(i)['img_path']
         key = f'{osp.basename(osp.dirname(path))}/{osp.basename(path)}'
@@ -105,6 +107,39 @@ def test_synthetic_samples_carry_the_stored_soft_labels(data):
         assert int(sample.gt_label) == CLASSES.index(key.split('/')[0])
         seen += 1
     assert seen == 9
+
+
+def test_a_mixed_batch_trains_with_soft_targets(data):
+    """Real and soft-labelled synthetic samples in one batch through MMPretrain's
+    ClsDataPreprocessor and a soft-target head: the loss is the soft cross-entropy of the
+    stacked targets (one-hot rows for the real samples), and it backpropagates."""
+    from mmengine.dataset import pseudo_collate
+    from mmpretrain.registry import MODELS
+    dataset = _wrapper(data, soft_labels=True)
+    batch = pseudo_collate([dataset[i] for i in range(len(dataset))])
+    torch.manual_seed(0)
+    model = MODELS.build(
+        dict(
+            type='ImageClassifier',
+            data_preprocessor=dict(type='ClsDataPreprocessor', num_classes=3),
+            backbone=dict(type='ResNet_CIFAR', depth=18, base_channels=4, stem_channels=4),
+            neck=dict(type='GlobalAveragePooling'),
+            head=dict(
+                type='JointLossClsHead',
+                num_classes=3,
+                in_channels=32,
+                loss_lambda=1.0,
+                loss=dict(type='CrossEntropyLoss', use_soft=True))))
+    inputs = model.data_preprocessor(batch, True)
+    targets = torch.stack([s.gt_score for s in inputs['data_samples']])
+    assert targets.shape == (15, 3)
+    assert int((targets.max(1).values == 1).sum()) == 6  # the 6 real samples are one-hot
+    losses = model(**inputs, mode='loss')
+    logits = model.head(model.extract_feat(inputs['inputs']))
+    expected = -(targets * torch.log_softmax(logits, 1)).sum(1).mean()
+    assert float(losses['loss_cls']) == pytest.approx(float(expected), rel=1e-4)
+    losses['loss_cls'].backward()
+    assert model.backbone.conv1.weight.grad.abs().sum() > 0
 
 
 def test_hard_label_weight_blends_the_conditioning_label(data):
