@@ -22,12 +22,15 @@ import torch
 from conftest import ROOT
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
+from mmpretrain.registry import DATASETS
 from PIL import Image
 
 import mmtlgan  # noqa: F401
 from mmtlgan.apis.experiment import BANK_KEY, ExperimentPlan, resolve_config
 from mmtlgan.datasets import atomic_bank_dir, make_manifest, write_manifest
 from mmtlgan.datasets.bank import sample_filename
+from mmtlgan.datasets.teacher_scores import make_scores
+from mmtlgan.utils.fileio import dump_json
 
 CONFIG_ROOT = osp.join(ROOT, 'configs')
 ALL = sorted(
@@ -58,7 +61,33 @@ def _write_folder(root: str, classes: List[str], size: int, mode: str) -> None:
                     osp.join(root, split, cls, f'{i:04d}.jpg'), quality=90)
 
 
-def _write_bank(bank_dir: str, classes: List[str], size: int, channels: int) -> str:
+def _write_scores(path: str, classes: List[str], keys: List[str]) -> str:
+    """A teacher-scores file (uniform probabilities) for the images ``keys``."""
+    uniform = [1 / len(classes)] * len(classes)
+    teacher = dict(config=None, checkpoint='t.pth', checkpoint_sha256='0' * 64, classes=classes)
+    dump_json(make_scores(teacher, 1.0, classes, {k: uniform for k in keys}), path)
+    return path
+
+
+def _write_bank(bank_dir: str,
+                classes: List[str],
+                size: int,
+                channels: int,
+                soft_labels: bool = False) -> str:
+    """A bank of 3 flat images per class; with ``soft_labels``, a teacher's (uniform)."""
+    teacher = None
+    if soft_labels:
+        teacher = dict(
+            config=None,
+            checkpoint='t.pth',
+            checkpoint_sha256='0' * 64,
+            classes=classes,
+            filter=None,
+            min_confidence=None,
+            top_fraction=None,
+            max_candidates=None,
+            temperature=1.0,
+            soft_labels=True)
     with atomic_bank_dir(bank_dir) as tmp:
         for k, cls in enumerate(classes):
             os.makedirs(osp.join(tmp, cls))
@@ -66,11 +95,20 @@ def _write_bank(bank_dir: str, classes: List[str], size: int, channels: int) -> 
                 img = Image.fromarray(np.full((size, size, 3), 40 + 20 * k, np.uint8))
                 (img.convert('L') if channels == 1 else img).save(
                     osp.join(tmp, cls, sample_filename(i)))
-        write_manifest(
-            tmp,
-            make_manifest(classes, {c: 3
-                                    for c in classes}, (size, size), channels, 0,
-                          dict(config='test')))
+        manifest = make_manifest(
+            classes, {c: 3
+                      for c in classes}, (size, size),
+            channels,
+            0,
+            dict(config='test'),
+            teacher=teacher)
+        if soft_labels:
+            manifest['soft_labels'] = {
+                f'{c}/{sample_filename(i)}': [1 / len(classes)] * len(classes)
+                for c in classes
+                for i in range(3)
+            }
+        write_manifest(tmp, manifest)
     return bank_dir
 
 
@@ -91,12 +129,20 @@ def data(tmp_path_factory) -> Dict[str, str]:
     torch.save({'state_dict': state, 'meta': {}}, generator_ckpt)
     gan_config = str(root / 'generator_config.py')
     gan_cfg.dump(gan_config)
+    folder = DATASETS.build(
+        dict(type='CustomDataset', data_root=rgb, data_prefix='train', pipeline=[]))
+    paths = [folder.get_data_info(i)['img_path'] for i in range(len(folder))]
     return dict(
         rgb=rgb,
         gray=gray,
+        # SoftLabelDataset: the image folder's files, or the index of an in-memory dataset
+        rgb_scores=_write_scores(str(root / 'rgb_scores.json'), CIFAR_CLASSES, paths),
+        digits_scores=_write_scores(
+            str(root / 'digits_scores.json'), DIGITS[5:], [str(i) for i in range(2000)]),
         generator=generator_ckpt,
         generator_config=gan_config,
         rgb_bank=_write_bank(str(root / 'bank_rgb'), CIFAR_CLASSES, 32, 3),
+        rgb_soft_bank=_write_bank(str(root / 'bank_rgb_soft'), CIFAR_CLASSES, 32, 3, True),
         gray_bank=_write_bank(str(root / 'bank_gray'), DIGITS, 28, 1),
         digits_bank=_write_bank(str(root / 'bank_digits'), DIGITS[5:], 32, 3))
 
@@ -135,6 +181,10 @@ def tiny_options(cfg: Config, data: Dict[str, str]) -> Dict[str, object]:
             if kind != 'CustomDataset':  # a GAN's folder: <root>/<class>/ (or any tree)
                 root = osp.join(root, 'train')
             options[f'{prefix}data_root'] = root
+        if kind == 'SoftLabelDataset':  # teacher scores of the (tiny) wrapped dataset
+            inner = str(node.get('dataset', {}).get('type', ''))
+            options[f'{prefix}scores'] = data['digits_scores' if 'SklearnDigits' in
+                                              inner else 'rgb_scores']
         # The GAN-augmented wrapper: a bank or a generator source.
         bank = 'gray_bank' if gray else 'rgb_bank'
         if kind == 'GANAugmentedDataset':
@@ -142,7 +192,8 @@ def tiny_options(cfg: Config, data: Dict[str, str]) -> Dict[str, object]:
             bank = 'digits_bank' if 'SklearnDigits' in inner else bank
             source = str((node.get('source') or {}).get('type', '')).split('.')[-1]
             if source == 'BankSource':
-                options[f'{prefix}source.data_root'] = data[bank]
+                soft = (node.get('source') or {}).get('soft_labels') and bank == 'rgb_bank'
+                options[f'{prefix}source.data_root'] = data['rgb_soft_bank' if soft else bank]
             elif source == 'GeneratorSource':
                 options[f'{prefix}source.config'] = data['generator_config']
                 options[f'{prefix}source.checkpoint'] = data['generator']
