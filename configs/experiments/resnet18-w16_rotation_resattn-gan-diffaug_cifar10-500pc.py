@@ -47,7 +47,6 @@ experiment = dict(
             config=_gan_twin,
             bank='curated_bank',
             pretrained_key=_pretrained,
-            seeds=[0],
             cfg_options=dict(_base_.plain_ce, **_base_.soft_labels)),
         mix_soft_ramp=dict(
             title='real + synthetic, filtered + soft labels + weight ramp',
