@@ -27,8 +27,8 @@ def pytest_collection_finish(session):
     into the garbage collector's permanent generation.
 
     MMEngine's ``BaseDataset`` runs a full ``gc.collect()`` whenever it serialises a
-    dataset; with half a million long-lived objects in a test process that is a quarter of
-    a CPU-second per dataset built, paid hundreds of times by the suite. Frozen objects are
+    dataset, which walks every long-lived object of the test process (torch and the whole
+    OpenMMLab stack) each time a dataset is built. Frozen objects are
     skipped by the collector (``gc.freeze``); nothing the tests create later is frozen.
     """
     gc.collect()

@@ -172,10 +172,6 @@ def tiny_options(cfg: Config, data: Dict[str, str]) -> Dict[str, object]:
         if key.endswith('init_cfg') and node.get('type') == 'Pretrained':
             options[key] = None
         kind = str(node.get('type', '')).split('.')[-1]
-        if kind in ('CustomDataset', 'BasicConditionalDataset', 'BasicImageDataset',
-                    'SklearnDigits'):
-            # MMEngine's serialisation runs gc.collect(), seconds in a big test process.
-            options[f'{prefix}serialize_data'] = False
         if kind in ('CustomDataset', 'BasicConditionalDataset', 'BasicImageDataset'):
             root = data['gray' if gray else 'rgb']
             if kind != 'CustomDataset':  # a GAN's folder: <root>/<class>/ (or any tree)
