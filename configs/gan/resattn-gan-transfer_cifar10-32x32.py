@@ -13,7 +13,7 @@
 #
 #   python tools/train.py configs/gan/resattn-gan-transfer-source_cifar10-32x32.py
 #   python tools/train.py configs/gan/resattn-gan-transfer_cifar10-32x32.py \
-#       --cfg-options model.init_cfg.checkpoint=work_dirs/resattn-gan-transfer-source_cifar10-32x32/iter_20000.pth
+#       --cfg-options model.init_cfg.checkpoint=work_dirs/resattn-gan-transfer-source_cifar10-32x32/iter_10000.pth
 #
 # FreezeD (Mo et al. 2020, https://arxiv.org/abs/2002.10964), the lower discriminator
 # layers kept at their source weights:  --cfg-options "model.freeze_discriminator=['convs.0']"
@@ -22,7 +22,7 @@ _base_ = ['./resattn-gan-diffaug_cifar10-32x32.py']
 model = dict(
     init_cfg=dict(
         type='GANTransfer',
-        checkpoint='work_dirs/resattn-gan-transfer-source_cifar10-32x32/iter_20000.pth'),
+        checkpoint='work_dirs/resattn-gan-transfer-source_cifar10-32x32/iter_10000.pth'),
     freeze_discriminator=[])
 
 # fine-tuning: half the iterations of training from scratch

@@ -144,7 +144,8 @@ def data(tmp_path_factory) -> Dict[str, str]:
         rgb_bank=_write_bank(str(root / 'bank_rgb'), CIFAR_CLASSES, 32, 3),
         rgb_soft_bank=_write_bank(str(root / 'bank_rgb_soft'), CIFAR_CLASSES, 32, 3, True),
         gray_bank=_write_bank(str(root / 'bank_gray'), DIGITS, 28, 1),
-        digits_bank=_write_bank(str(root / 'bank_digits'), DIGITS[5:], 32, 3))
+        digits_bank=_write_bank(str(root / 'bank_digits'), DIGITS[5:], 32, 3),
+        digits_soft_bank=_write_bank(str(root / 'bank_digits_soft'), DIGITS[5:], 32, 3, True))
 
 
 def _walk(node, key: str = '') -> Iterator[Tuple[str, dict]]:
@@ -188,8 +189,9 @@ def tiny_options(cfg: Config, data: Dict[str, str]) -> Dict[str, object]:
             bank = 'digits_bank' if 'SklearnDigits' in inner else bank
             source = str((node.get('source') or {}).get('type', '')).split('.')[-1]
             if source == 'BankSource':
-                soft = (node.get('source') or {}).get('soft_labels') and bank == 'rgb_bank'
-                options[f'{prefix}source.data_root'] = data['rgb_soft_bank' if soft else bank]
+                soft = (node.get('source') or {}).get('soft_labels') and bank != 'gray_bank'
+                key = bank.replace('_', '_soft_') if soft else bank  # e.g. rgb_soft_bank
+                options[f'{prefix}source.data_root'] = data[key]
             elif source == 'GeneratorSource':
                 options[f'{prefix}source.config'] = data['generator_config']
                 options[f'{prefix}source.checkpoint'] = data['generator']

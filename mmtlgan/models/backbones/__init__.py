@@ -1,0 +1,3 @@
+from .mobilenet_v2_cifar import MobileNetV2_CIFAR
+
+__all__ = ['MobileNetV2_CIFAR']
