@@ -10,7 +10,7 @@
 # that experiment's finished gan/ and bank/ folders in this work dir is reused as it is.
 _base_ = './resnet18-w16_rotation_resattn-gan-diffaug-10k_cifar10-500pc.py'
 _cls = 'configs/experiments/cifar10/mobilenet-v2-w0.25_'
-_pretrained = 'model.backbone.init_cfg.checkpoint'
+_protocols = _base_.experiment.protocols
 experiment = dict(
     name='cifar10-500pc-rot-mnv2',
     model_name='MobileNetV2/4 (rotation-pretrained, 20 epochs)',
@@ -18,15 +18,5 @@ experiment = dict(
     pretrain=dict(config=_cls + 'rotation-source_cifar10-unlabeled.py'),
     protocols=dict(
         _delete_=True,
-        real=dict(
-            title='real only, crop+flip (TL)',
-            config=_cls + 'finetune_cifar10-500pc.py',
-            uses_bank=False,
-            pretrained_key=_pretrained),
-        mix_soft=dict(
-            title='real + synthetic, filtered + soft labels',
-            config=_cls + 'finetune-gan_cifar10-500pc.py',
-            bank='curated_bank',
-            pretrained_key=_pretrained,
-            cfg_options=dict(_base_.plain_ce, **_base_.soft_labels)),
-    ))
+        real=dict(_protocols.real, config=_cls + 'finetune_cifar10-500pc.py'),
+        mix_soft=dict(_protocols.mix_soft, config=_cls + 'finetune-gan_cifar10-500pc.py')))

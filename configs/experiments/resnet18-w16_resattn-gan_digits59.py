@@ -7,13 +7,8 @@
 #   pretrain  ResNet-18/4 on the source task, digits 0-4          (offline "ImageNet")
 #   gan       residual-attention cGAN on the target's real images (digits 5-9, 20/class)
 #   bank      200 synthetic images per class
-#   teacher   right after cls/real/seed0: that real-only model is the teacher
-#   curated_bank  200 images per class that the teacher assigns to their conditioning
-#             class, with its class probabilities (the recipe of docs/results.md)
 #   cls/*     the sources' protocols x 3 seeds, each tested on the held-out digits 5-9:
-#             fine-tuning (real / synthetic / real+synthetic on the curated bank with the
-#             teacher's soft labels, the default recipe / plain bank with hard labels, one
-#             seed, for reference / joint loss), feature
+#             fine-tuning (real / synthetic / real+synthetic / joint loss), feature
 #             extraction (linear probes of the source model, +PCA/LDA, +synthetic
 #             features; deterministic, so one seed) and multi-task (+synthetic)
 _base_ = '../_base_/gan_protocols.py'
@@ -34,8 +29,6 @@ experiment = dict(
     pretrain=dict(config=_cls + 'resnet18-w16_source_digits04.py'),
     gan=dict(config='configs/gan/resattn-gan_digits59-32x32.py'),
     bank=dict(per_class=200, seed=0),
-    teacher=dict(protocol='real', seed=0),
-    curated_bank=dict(per_class=200, seed=1, filter='agree', soft_labels=True),
     protocols=dict(
         real=dict(
             config=_cls + 'resnet18-w16_baseline_digits59.py',
@@ -46,16 +39,9 @@ experiment = dict(
             pretrained_key=_pretrained,
             cfg_options=dict(_base_.synthetic_only,
                              **{'train_dataloader.dataset.synthetic_per_class': 20})),
-        mix_soft=dict(
-            title='real + synthetic, filtered + soft labels',
-            config=_cls + 'resnet18-w16_gan_digits59.py',
-            bank='curated_bank',
-            pretrained_key=_pretrained,
-            cfg_options=dict(_base_.plain_ce, **_base_.soft_labels)),
         mix=dict(
             config=_cls + 'resnet18-w16_gan_digits59.py',
             pretrained_key=_pretrained,
-            seeds=[0],
             cfg_options=_base_.plain_ce),
         joint=dict(config=_cls + 'resnet18-w16_gan_digits59.py', pretrained_key=_pretrained),
         probe=dict(
